@@ -1,0 +1,220 @@
+"""The DuckDB feature store: SQL views from ``sql/store`` over the lake's Parquet.
+
+``build_store`` (re)applies every view in dependency order inside one transaction,
+so a broken SQL file leaves the previous views in place. Queries go through a
+read-only connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import duckdb
+import pyarrow as pa
+
+from featurestore._resources import resource_path
+from featurestore.errors import QueryError, StoreBuildError
+
+__all__ = [
+    "ColumnInfo",
+    "StoreSettings",
+    "ViewInfo",
+    "build_store",
+    "catalog",
+    "connect_read_only",
+    "query",
+    "sql_files_in_order",
+]
+
+logger = logging.getLogger(__name__)
+
+_DEFINITION = re.compile(
+    r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+)?(?:VIEW|TABLE|MACRO)\s+(\w+)", re.IGNORECASE
+)
+_COMMENT = re.compile(r"--[^\n]*")
+_WORD = re.compile(r"\b\w+\b")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Parameters the SQL views read from the ``settings`` table."""
+
+    iqr_multiplier: float = 1.5
+    max_sqft: float = 4000.0
+    reference_year: int = 2024
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    type: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    name: str
+    description: str | None
+    columns: tuple[ColumnInfo, ...]
+
+
+def sql_files_in_order(sql_dir: Path) -> list[Path]:
+    """Return the ``.sql`` files of ``sql_dir`` so that each comes after what it uses."""
+    files = sorted(sql_dir.glob("*.sql"))
+    defined_by: dict[str, Path] = {}
+    for path in files:
+        for name in _DEFINITION.findall(_strip_comments(path.read_text())):
+            defined_by[name.lower()] = path
+    needs: dict[Path, set[Path]] = {}
+    for path in files:
+        words = {word.lower() for word in _WORD.findall(_strip_comments(path.read_text()))}
+        needs[path] = {defined_by[w] for w in words if w in defined_by} - {path}
+    ordered: list[Path] = []
+    visiting: list[Path] = []
+
+    def visit(path: Path) -> None:
+        if path in ordered:
+            return
+        if path in visiting:
+            cycle = " -> ".join(p.name for p in [*visiting, path])
+            raise StoreBuildError(f"SQL files depend on each other in a cycle: {cycle}")
+        visiting.append(path)
+        for dependency in sorted(needs[path]):
+            visit(dependency)
+        visiting.pop()
+        ordered.append(path)
+
+    for path in files:
+        visit(path)
+    return ordered
+
+
+def build_store(
+    db_path: Path,
+    lake_dir: Path,
+    settings: StoreSettings,
+    *,
+    sql_dir: Path | None = None,
+) -> list[str]:
+    """Apply the store's SQL files to ``db_path``; return the names of its views."""
+    started = time.perf_counter()
+    sql_dir = sql_dir or resource_path("sql", "store")
+    if not (lake_dir / "sales.parquet").is_file():
+        message = f"no ingested data in {lake_dir}: run `hpp ingest` first"
+        raise StoreBuildError(message)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    variables = {"lake_dir": _sql_string_body(lake_dir.resolve().as_posix())}
+    try:
+        con = duckdb.connect(str(db_path))
+    except duckdb.Error as err:
+        message = f"could not open the feature store {db_path}: {err}"
+        raise StoreBuildError(message) from err
+    try:
+        con.execute("BEGIN TRANSACTION")
+        _write_settings(con, settings)
+        for path in sql_files_in_order(sql_dir):
+            text = Template(path.read_text()).safe_substitute(variables)
+            try:
+                con.execute(text)
+            except duckdb.Error as err:
+                con.execute("ROLLBACK")
+                message = f"{path}: {err}. The store keeps its previous views."
+                raise StoreBuildError(message) from err
+            logger.debug("applied %s", path)
+        con.execute("COMMIT")
+        views = [
+            row[0]
+            for row in con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    logger.info("built %s: %d views in %.2fs", db_path, len(views), time.perf_counter() - started)
+    return views
+
+
+def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the store for reading; writes through this connection fail."""
+    if not db_path.is_file():
+        message = f"no feature store at {db_path}: run `hpp build` (or `hpp run`) first"
+        raise QueryError(message)
+    try:
+        return duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as err:
+        raise QueryError(f"could not open the feature store {db_path}: {err}") from err
+
+
+def query(db_path: Path, sql: str) -> pa.Table:
+    """Run one read-only statement (SELECT, DESCRIBE, SHOW, EXPLAIN) against the store."""
+    _refuse_writes(sql)
+    con = connect_read_only(db_path)
+    try:
+        relation = con.sql(sql)
+        return relation.to_arrow_table() if relation is not None else pa.table({})
+    except duckdb.Error as err:
+        raise QueryError(str(err)) from err
+    finally:
+        con.close()
+
+
+_READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
+
+
+def _refuse_writes(sql: str) -> None:
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as err:
+        raise QueryError(str(err)) from err
+    if len(statements) != 1:
+        message = f"give exactly one SQL statement, got {len(statements)}"
+        raise QueryError(message)
+    kind = statements[0].type.name
+    if kind not in _READ_ONLY_STATEMENTS:
+        message = (
+            f"the feature store is queried read-only: {kind} statements are refused. "
+            "Use SELECT (or DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); to change the views, "
+            "edit the files under sql/store and run `hpp build`."
+        )
+        raise QueryError(message)
+
+
+def catalog(db_path: Path) -> list[ViewInfo]:
+    """List the store's views and their columns with the descriptions from the SQL files."""
+    con = connect_read_only(db_path)
+    try:
+        views = con.execute(
+            "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+        ).fetchall()
+        columns = con.execute(
+            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE NOT internal ORDER BY table_name, column_index"
+        ).fetchall()
+    finally:
+        con.close()
+    by_view: dict[str, list[ColumnInfo]] = {}
+    for table, column, data_type, comment in columns:
+        by_view.setdefault(table, []).append(ColumnInfo(column, data_type, comment))
+    return [ViewInfo(name, comment, tuple(by_view.get(name, []))) for name, comment in views]
+
+
+def _write_settings(con: duckdb.DuckDBPyConnection, settings: StoreSettings) -> None:
+    con.execute(
+        "CREATE OR REPLACE TABLE settings AS SELECT ?::DOUBLE AS iqr_multiplier, "
+        "?::DOUBLE AS max_sqft, ?::INTEGER AS reference_year",
+        [settings.iqr_multiplier, settings.max_sqft, settings.reference_year],
+    )
+    con.execute("COMMENT ON TABLE settings IS 'Cleaning parameters from the pipeline config.'")
+
+
+def _strip_comments(text: str) -> str:
+    return _COMMENT.sub("", text)
+
+
+def _sql_string_body(value: str) -> str:
+    return value.replace("'", "''")

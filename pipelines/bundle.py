@@ -1,0 +1,219 @@
+"""Model bundles: ``models/<name>/<version>/`` holding ``model.onnx`` and ``bundle.json``.
+
+This module needs only the standard library and msgspec, so the prediction service
+can read and verify bundles without the training stack.
+
+A bundle is written into a hidden staging folder and renamed into place in one step;
+``models/<name>/latest`` is a symlink swapped atomically afterwards. A run that fails
+before the rename leaves the last good bundle and ``latest`` as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from pipelines.errors import BundleError
+
+__all__ = [
+    "BUNDLE_FILE",
+    "FORMAT_VERSION",
+    "LATEST",
+    "MODEL_FILE",
+    "Bundle",
+    "discard_staging",
+    "new_staging_dir",
+    "new_version",
+    "publish_bundle",
+    "read_bundle",
+    "resolve_bundle_dir",
+    "sha256_file",
+    "verify_bundle",
+    "write_bundle_json",
+]
+
+FORMAT_VERSION = 1
+BUNDLE_FILE = "bundle.json"
+MODEL_FILE = "model.onnx"
+LATEST = "latest"
+
+
+class InputSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    name: str
+    type: Literal["float", "string"]
+    description: str
+    min: float | None = None
+    max: float | None = None
+    categories: list[str] | None = None
+
+
+class FeatureSchema(msgspec.Struct, frozen=True):
+    inputs: list[InputSpec]
+    model_features: list[str]
+    reference_year: int
+    category_normalisation: str
+    graph_normalisation: str
+
+
+class IntervalSpec(msgspec.Struct, frozen=True):
+    level: float
+    method: str
+    log_halfwidth: float
+    calibration_rows: int
+    cv_coverage: float
+    holdout_coverage: float | None
+    holdout_median_width: float | None
+
+
+class MetricSet(msgspec.Struct, frozen=True):
+    rows: int
+    rmse_log: float
+    mae: float
+    mape: float
+    r2: float
+
+
+class MetricsSpec(msgspec.Struct, frozen=True):
+    cv: MetricSet
+    cv_rmse_log_folds: list[float]
+    holdout: MetricSet | None
+
+
+class OnnxSpec(msgspec.Struct, frozen=True):
+    file: str
+    sha256: str
+    size_bytes: int
+    opset: dict[str, int]
+    inputs: list[str]
+    outputs: list[str]
+    parity_rows: int
+    parity_max_relative_difference: float
+
+
+class ModelSpec(msgspec.Struct, frozen=True):
+    kind: str
+    target: str
+    params: dict[str, object]
+
+
+class TrainingData(msgspec.Struct, frozen=True):
+    source: str
+    rows: int
+    fit_rows: int
+    holdout_rows: int
+    holdout_rule: str
+    sha256: str
+    sale_date_min: str | None
+    sale_date_max: str | None
+
+
+class Bundle(msgspec.Struct, frozen=True):
+    format_version: int
+    name: str
+    version: str
+    created_at: str
+    model: ModelSpec
+    onnx: OnnxSpec
+    feature_schema: FeatureSchema
+    interval: IntervalSpec
+    metrics: MetricsSpec
+    training_data: TrainingData
+    libraries: dict[str, str]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def new_version() -> str:
+    """A sortable, unique version label: UTC time plus a short random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def new_staging_dir(models_dir: Path, name: str) -> Path:
+    """A hidden folder beside the bundles, on the same file system, for an atomic rename."""
+    staging = models_dir / name / f".staging-{uuid.uuid4().hex}"
+    staging.mkdir(parents=True)
+    return staging
+
+
+def discard_staging(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_bundle_json(directory: Path, bundle: Bundle) -> Path:
+    path = directory / BUNDLE_FILE
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(bundle), indent=2) + b"\n")
+    return path
+
+
+def publish_bundle(staging: Path, version: str) -> Path:
+    """Rename ``staging`` to its version folder and point ``latest`` at it."""
+    verify_bundle(staging)
+    target = staging.parent / version
+    if target.exists():
+        raise BundleError(f"bundle {target} already exists; refusing to overwrite it")
+    os.replace(staging, target)
+    link = staging.parent / LATEST
+    temporary = staging.parent / f".{LATEST}-{uuid.uuid4().hex}"
+    temporary.symlink_to(version, target_is_directory=True)
+    os.replace(temporary, link)
+    return target
+
+
+def resolve_bundle_dir(location: Path) -> Path:
+    """Accept a bundle folder, ``models/<name>`` (its latest) or ``models/<name>/latest``."""
+    if (location / BUNDLE_FILE).is_file():
+        return location.resolve()
+    if (location / LATEST / BUNDLE_FILE).is_file():
+        return (location / LATEST).resolve()
+    message = (
+        f"no model bundle at {location}: expected {location / BUNDLE_FILE} or "
+        f"{location / LATEST / BUNDLE_FILE}. Train one with `hpp run` (or `hpp train`)."
+    )
+    raise BundleError(message)
+
+
+def read_bundle(directory: Path) -> Bundle:
+    path = directory / BUNDLE_FILE
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=Bundle)
+    except FileNotFoundError as err:
+        raise BundleError(f"{path} is missing") from err
+    except msgspec.DecodeError as err:
+        raise BundleError(f"{path} is not a valid bundle description: {err}") from err
+
+
+def verify_bundle(location: Path) -> Bundle:
+    """Read a bundle and check ``model.onnx`` against its recorded SHA-256 and size."""
+    directory = resolve_bundle_dir(location)
+    bundle = read_bundle(directory)
+    if bundle.format_version != FORMAT_VERSION:
+        message = (
+            f"{directory}: bundle format {bundle.format_version} is not supported "
+            f"(this code reads format {FORMAT_VERSION})"
+        )
+        raise BundleError(message)
+    model = directory / bundle.onnx.file
+    if not model.is_file():
+        raise BundleError(f"{model} is missing")
+    actual = sha256_file(model)
+    if actual != bundle.onnx.sha256:
+        message = (
+            f"{model} does not match its checksum in {BUNDLE_FILE} "
+            f"(expected {bundle.onnx.sha256[:12]}…, found {actual[:12]}…): "
+            "the file is damaged or was replaced. Rebuild it with `hpp run`."
+        )
+        raise BundleError(message)
+    return bundle

@@ -1,0 +1,337 @@
+"""The main job's steps: ingest -> build views -> train and export -> register -> publish.
+
+Each step is a function the CLI also exposes as a command of its own. ``run_job``
+chains them; a bundle is published (renamed into place, ``latest`` moved) only after
+every earlier step, MLflow registration included, has succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import polars as pl
+
+from featurestore import (
+    CATEGORICAL_INPUTS,
+    CATEGORY_NORMALISATION_RULE,
+    MODEL_INPUTS,
+    NUMERIC_INPUTS,
+    IngestReport,
+    RawSource,
+    build_store,
+    ingest,
+    query,
+)
+from featurestore.ingest import read_manifest
+from pipelines import bundle as bundles
+from pipelines.config import ModelConfig, PipelineConfig
+from pipelines.export import OUTPUTS, TARGET_OPSET, ParityReport, check_parity, export_onnx
+from pipelines.plots import write_diagnostic_plots
+from pipelines.tracking import RegistryRecord, log_bundle, write_registry_record
+from pipelines.training import TrainingResult, observed_ranges, train
+
+__all__ = [
+    "JobSummary",
+    "StagedBundle",
+    "build_step",
+    "ingest_step",
+    "publish_step",
+    "register_step",
+    "run_job",
+    "train_step",
+]
+
+logger = logging.getLogger(__name__)
+
+_LIBRARIES = (
+    "duckdb",
+    "polars",
+    "pyarrow",
+    "numpy",
+    "scikit-learn",
+    "xgboost-cpu",
+    "onnx",
+    "skl2onnx",
+    "onnxmltools",
+    "onnxruntime",
+    "mlflow",
+    "msgspec",
+)
+_INPUT_DESCRIPTIONS = {
+    "sqft": "Above-grade living area, square feet",
+    "bedrooms": "Bedrooms above grade",
+    "bathrooms": "Full bathrooms plus 0.5 per half bathroom",
+    "year_built": "Year of original construction",
+    "location": "Neighbourhood or area",
+    "condition": "Overall condition",
+}
+
+StepDisplay = Callable[[str], AbstractContextManager[object]]
+
+
+@dataclass
+class StagedBundle:
+    """A complete bundle in its staging folder, verified but not yet published."""
+
+    directory: Path
+    bundle: bundles.Bundle
+    result: TrainingResult
+    parity: ParityReport
+    input_example: dict[str, list[Any]]
+
+
+@dataclass
+class JobSummary:
+    ingest: IngestReport
+    views: list[str]
+    bundle: bundles.Bundle
+    bundle_dir: Path
+    registry: RegistryRecord
+    seconds: float
+
+
+def ingest_step(config: PipelineConfig, source: RawSource) -> IngestReport:
+    return ingest(source, config.lake_dir, max_reject_share=config.ingest.max_reject_share)
+
+
+def build_step(config: PipelineConfig) -> list[str]:
+    return build_store(config.store_path, config.lake_dir, config.cleaning.to_store_settings())
+
+
+def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
+    """Train, export with parity check and write a staged bundle; publish nothing."""
+    frame = pl.from_arrow(query(config.store_path, "SELECT * FROM features"))
+    assert isinstance(frame, pl.DataFrame)
+    result = train(frame, model, config.training)
+    version = bundles.new_version()
+    onnx_model = export_onnx(
+        result.estimator,
+        result.encoder,
+        target=model.target,
+        reference_year=result.reference_year,
+        log_halfwidth=result.interval.log_halfwidth,
+        metadata={
+            "bundle.name": config.bundle.name,
+            "bundle.version": version,
+            "reference_year": str(result.reference_year),
+        },
+    )
+    model_bytes = onnx_model.SerializeToString()
+    parity_frame = result.holdout_frame if result.holdout_frame.height else result.train_frame
+    parity_inputs = {name: parity_frame.get_column(name).to_list() for name in MODEL_INPUTS}
+    parity = check_parity(
+        model_bytes,
+        result.estimator,
+        result.encoder,
+        parity_inputs,
+        target=model.target,
+        reference_year=result.reference_year,
+    )
+
+    staging = bundles.new_staging_dir(config.models_dir, config.bundle.name)
+    try:
+        (staging / bundles.MODEL_FILE).write_bytes(model_bytes)
+        _write_plots(result, staging / "plots")
+        described = _describe(config, model, result, parity, version, staging)
+        bundles.write_bundle_json(staging, described)
+        bundles.verify_bundle(staging)
+    except BaseException:
+        bundles.discard_staging(staging)
+        raise
+    example = {name: values[:3] for name, values in parity_inputs.items()}
+    return StagedBundle(staging, described, result, parity, example)
+
+
+def register_step(
+    config: PipelineConfig,
+    bundle_dir: Path,
+    tracking_uri: str,
+    input_example: dict[str, list[Any]] | None = None,
+) -> RegistryRecord:
+    """Log the bundle in ``bundle_dir`` to MLflow, register it and set the alias."""
+    described = bundles.verify_bundle(bundle_dir)
+    example = input_example or _example_from_schema(described)
+    record = log_bundle(
+        bundle_dir,
+        described,
+        tracking_uri=tracking_uri,
+        experiment=config.mlflow.experiment,
+        registered_model=config.mlflow.registered_model,
+        alias=config.mlflow.alias,
+        params=_run_params(config, described),
+        input_example=example,
+    )
+    write_registry_record(bundle_dir, record)
+    return record
+
+
+def run_job(
+    config: PipelineConfig,
+    source: RawSource,
+    model: ModelConfig,
+    *,
+    tracking_uri: str,
+    display: StepDisplay | None = None,
+) -> JobSummary:
+    """The main job, end to end. Raises on the first failing step; publishes last."""
+    started = time.perf_counter()
+    step = display or _silent
+    with step("ingest"):
+        report = ingest_step(config, source)
+    with step("build views"):
+        views = build_step(config)
+    with step("train, export, check parity"):
+        staged = train_step(config, model)
+    try:
+        with step("register in MLflow"):
+            record = register_step(config, staged.directory, tracking_uri, staged.input_example)
+        with step("publish bundle"):
+            published = bundles.publish_bundle(staged.directory, staged.bundle.version)
+    except BaseException:
+        bundles.discard_staging(staged.directory)
+        raise
+    return JobSummary(
+        report, views, staged.bundle, published, record, time.perf_counter() - started
+    )
+
+
+def publish_step(staged: StagedBundle) -> Path:
+    return bundles.publish_bundle(staged.directory, staged.bundle.version)
+
+
+@contextlib.contextmanager
+def _silent(name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    logger.info("step %s done in %.2fs", name, time.perf_counter() - started)
+
+
+def _write_plots(result: TrainingResult, directory: Path) -> None:
+    if result.holdout_frame.height:
+        y_true = result.holdout_frame.get_column("price").to_numpy()
+        write_diagnostic_plots(y_true, result.holdout_predictions, directory, label="holdout")
+
+
+def _describe(
+    config: PipelineConfig,
+    model: ModelConfig,
+    result: TrainingResult,
+    parity: ParityReport,
+    version: str,
+    staging: Path,
+) -> bundles.Bundle:
+    frame = pl.concat([result.train_frame, result.holdout_frame])
+    ranges = observed_ranges(result.train_frame)
+    inputs = [
+        bundles.InputSpec(name, "float", _INPUT_DESCRIPTIONS[name], *ranges[name])
+        for name in NUMERIC_INPUTS
+    ] + [
+        bundles.InputSpec(
+            name, "string", _INPUT_DESCRIPTIONS[name], categories=result.encoder.categories_[name]
+        )
+        for name in CATEGORICAL_INPUTS
+    ]
+    dates = frame.get_column("sale_date").drop_nulls()
+    model_path = staging / bundles.MODEL_FILE
+    cv, holdout = result.cv, result.holdout
+    return bundles.Bundle(
+        format_version=bundles.FORMAT_VERSION,
+        name=config.bundle.name,
+        version=version,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=bundles.ModelSpec(model.kind, model.target, dict(model.params)),
+        onnx=bundles.OnnxSpec(
+            file=bundles.MODEL_FILE,
+            sha256=bundles.sha256_file(model_path),
+            size_bytes=model_path.stat().st_size,
+            opset=dict(TARGET_OPSET),
+            inputs=list(MODEL_INPUTS),
+            outputs=list(OUTPUTS),
+            parity_rows=parity.rows,
+            parity_max_relative_difference=parity.max_relative_difference,
+        ),
+        feature_schema=bundles.FeatureSchema(
+            inputs=inputs,
+            model_features=result.encoder.feature_names,
+            reference_year=result.reference_year,
+            category_normalisation=CATEGORY_NORMALISATION_RULE,
+            graph_normalisation="lowercase (ASCII) only: trim before calling the graph",
+        ),
+        interval=bundles.IntervalSpec(
+            level=result.interval.level,
+            method="split conformal on out-of-fold |log residuals|: price * exp(+-log_halfwidth)",
+            log_halfwidth=result.interval.log_halfwidth,
+            calibration_rows=result.interval.calibration_rows,
+            cv_coverage=result.interval.cv_coverage,
+            holdout_coverage=result.interval.holdout_coverage,
+            holdout_median_width=result.interval.holdout_median_width,
+        ),
+        metrics=bundles.MetricsSpec(
+            cv=bundles.MetricSet(cv.rows, cv.rmse_log, cv.mae, cv.mape, cv.r2),
+            cv_rmse_log_folds=result.cv_rmse_log_folds,
+            holdout=bundles.MetricSet(
+                holdout.rows, holdout.rmse_log, holdout.mae, holdout.mape, holdout.r2
+            )
+            if holdout
+            else None,
+        ),
+        training_data=bundles.TrainingData(
+            source=str(read_manifest(config.lake_dir).get("source", "unknown")),
+            rows=frame.height,
+            fit_rows=result.fit_rows,
+            holdout_rows=result.holdout_frame.height,
+            holdout_rule=result.holdout_rule,
+            sha256=result.fingerprint,
+            sale_date_min=str(dates.min()) if len(dates) else None,
+            sale_date_max=str(dates.max()) if len(dates) else None,
+        ),
+        libraries=_library_versions(),
+    )
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _run_params(config: PipelineConfig, described: bundles.Bundle) -> dict[str, Any]:
+    return {
+        "model": {
+            "kind": described.model.kind,
+            "target": described.model.target,
+            **described.model.params,
+        },
+        "training": msgspec.structs.asdict(config.training),
+        "cleaning": msgspec.structs.asdict(config.cleaning),
+        "data": {
+            "source": described.training_data.source,
+            "rows": described.training_data.rows,
+            "holdout_rule": described.training_data.holdout_rule,
+        },
+        "reference_year": described.feature_schema.reference_year,
+    }
+
+
+def _example_from_schema(described: bundles.Bundle) -> dict[str, list[Any]]:
+    example: dict[str, list[Any]] = {}
+    for spec in described.feature_schema.inputs:
+        if spec.type == "float":
+            example[spec.name] = [spec.min, spec.max]
+        else:
+            categories = spec.categories or [""]
+            example[spec.name] = [categories[0], categories[-1]]
+    return example
