@@ -100,7 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     _config_flags(verify)
     verify.add_argument("bundle", type=Path, nargs="?", help="bundle folder (default: latest)")
     verify.set_defaults(handler=verify_command)
+
+    serve = commands.add_parser("serve", help="start the prediction service (serving/)")
+    _config_flags(serve)
+    _serving_cli().configure_parser(serve)
+    serve.set_defaults(handler=lambda args: _serving_cli().serve_command(args))
     return parser
+
+
+def _serving_cli() -> Any:
+    # Imported lazily: the service's own install has no training stack.
+    from serving import cli
+
+    return cli
 
 
 def _config_flags(parser: argparse.ArgumentParser) -> None:
