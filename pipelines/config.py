@@ -113,7 +113,8 @@ def load_model_config(name_or_path: str) -> ModelConfig:
     path = Path(name_or_path)
     if not path.suffix:
         path = _model_config_path(name_or_path)
-    return _decode(path, ModelConfig)
+    hint = f"kind must be one of {', '.join(MODEL_KINDS)}; target one of log, raw"
+    return _decode(path, ModelConfig, hint=hint)
 
 
 def _model_config_path(name: str) -> Path:
@@ -132,12 +133,13 @@ def _model_config_path(name: str) -> Path:
 _T = TypeVar("_T")
 
 
-def _decode(path: Path, kind: type[_T]) -> _T:
+def _decode(path: Path, kind: type[_T], hint: str = "") -> _T:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
         return msgspec.yaml.decode(path.read_bytes(), type=kind)
     except msgspec.ValidationError as err:
-        raise ConfigError(f"{path}: {err}") from err
+        message = f"{path}: {err}" + (f" ({hint})" if hint else "")
+        raise ConfigError(message) from err
     except msgspec.DecodeError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from err

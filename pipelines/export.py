@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,11 +144,20 @@ def _convert_estimator(estimator: Any, n_features: int) -> onnx.ModelProto:
 
     _register_xgboost()
     try:
-        return convert_sklearn(
-            estimator,
-            initial_types=[("features", FloatTensorType([None, n_features]))],
-            target_opset=TARGET_OPSET,
-        )
+        with warnings.catch_warnings():
+            # skl2onnx's HistGradientBoosting converter writes booleans into an ints
+            # attribute; protobuf 6 warns, protobuf 7 refuses (hence protobuf<7 in
+            # pyproject.toml). The values are 0/1 either way, so the graph is right.
+            warnings.filterwarnings(
+                "ignore",
+                message=r"Field onnx\.AttributeProto\.ints: Expected an int, got a boolean",
+                category=DeprecationWarning,
+            )
+            return convert_sklearn(
+                estimator,
+                initial_types=[("features", FloatTensorType([None, n_features]))],
+                target_opset=TARGET_OPSET,
+            )
     except Exception as err:  # skl2onnx raises bare RuntimeError/TypeError/...
         raise ExportError(f"could not convert {type(estimator).__name__} to ONNX: {err}") from err
 

@@ -160,6 +160,7 @@ def register_step(
     input_example: dict[str, list[Any]] | None = None,
 ) -> RegistryRecord:
     """Log the bundle in ``bundle_dir`` to MLflow, register it and set the alias."""
+    bundle_dir = bundles.resolve_bundle_dir(bundle_dir)
     described = bundles.verify_bundle(bundle_dir)
     example = input_example or _example_from_schema(described)
     record = log_bundle(

@@ -158,8 +158,20 @@ def _log_run(
         input_example=_example_frame(input_example),
         registered_model_name=registered_model,
         onnx_execution_providers=["CPUExecutionProvider"],
+        # Stated, not inferred: inference loads the model in a subprocess (seconds) and
+        # needs pip inside the environment, which uv does not install.
+        pip_requirements=_serving_requirements(bundle),
     )
     return str(model_info.registered_model_version)
+
+
+def _serving_requirements(bundle: Bundle) -> list[str]:
+    libraries = bundle.libraries
+    return [
+        f"{name}=={libraries[name]}"
+        for name in ("onnx", "onnxruntime", "numpy")
+        if name in libraries
+    ]
 
 
 def _signature() -> Any:

@@ -1,0 +1,242 @@
+"""Each SQL view on tiny hand-made tables: NULLs, zero bathrooms, casing, outliers, dates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from featurestore import QueryError, StoreBuildError, StoreSettings, build_store, catalog, query
+from featurestore.store import sql_files_in_order
+from tests.conftest import REPO
+
+COLUMNS = (
+    "house_id VARCHAR, sale_date DATE, price DOUBLE, sqft DOUBLE, bedrooms DOUBLE, "
+    "bathrooms DOUBLE, year_built DOUBLE, location VARCHAR, condition VARCHAR, "
+    "latitude DOUBLE, longitude DOUBLE"
+)
+
+
+def make_store(tmp_path: Path, rows: list[tuple], settings: StoreSettings | None = None) -> Path:
+    lake = tmp_path / "lake"
+    lake.mkdir(exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE sales ({COLUMNS})")
+    con.executemany("INSERT INTO sales VALUES (" + ", ".join("?" * 11) + ")", rows)
+    con.execute(f"COPY sales TO '{lake / 'sales.parquet'}' (FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT 1 AS source_row, 'x' AS reject_reason) TO "
+        f"'{lake / 'rejects.parquet'}' (FORMAT parquet)"
+    )
+    db = tmp_path / "store.duckdb"
+    build_store(db, lake, settings or StoreSettings())
+    return db
+
+
+def row(
+    house_id: str,
+    price: float = 200_000,
+    *,
+    sqft: float = 1500,
+    bedrooms: float | None = 3,
+    bathrooms: float | None = 2,
+    year_built: float | None = 1990,
+    location: str | None = "Suburb",
+    condition: str | None = "Good",
+    sale_date: str | None = "2008-06-01",
+) -> tuple:
+    return (
+        house_id,
+        sale_date,
+        price,
+        sqft,
+        bedrooms,
+        bathrooms,
+        year_built,
+        location,
+        condition,
+        None,
+        None,
+    )
+
+
+def one(db: Path, sql: str) -> list[tuple]:
+    return [tuple(r.values()) for r in query(db, sql).to_pylist()]
+
+
+def test_clean_normalises_category_case_and_spaces(tmp_path: Path) -> None:
+    db = make_store(
+        tmp_path,
+        [
+            row("1", location="  Suburb "),
+            row("2", location="SUBURB"),
+            row("3", location="suburb\t"),
+            row("4", condition=" Fair"),
+        ],
+    )
+
+    assert one(db, "SELECT DISTINCT location FROM sales_clean") == [("suburb",)]
+    assert one(db, "SELECT condition FROM sales_clean WHERE house_id = '4'") == [("fair",)]
+
+
+def test_clean_fills_missing_numbers_with_median_and_categories_with_mode(tmp_path: Path) -> None:
+    db = make_store(
+        tmp_path,
+        [
+            row("1", bedrooms=2, bathrooms=1, year_built=1950, location="B"),
+            row("2", bedrooms=3, bathrooms=2, year_built=1970, location="A"),
+            row("3", bedrooms=5, bathrooms=3, year_built=2000, location="A"),
+            row("4", bedrooms=None, bathrooms=None, year_built=None, location=None, condition=None),
+        ],
+    )
+
+    filled = one(
+        db,
+        "SELECT bedrooms, bathrooms, year_built, location, condition, was_imputed "
+        "FROM sales_clean WHERE house_id = '4'",
+    )
+
+    # quantile_disc: a value that occurs (3 of 2, 3, 5), never an average like 2.5
+    assert filled == [(3.0, 2.0, 1970.0, "a", "good", True)]
+
+
+def test_clean_mode_breaks_ties_alphabetically(tmp_path: Path) -> None:
+    db = make_store(
+        tmp_path, [row("1", location="Zed"), row("2", location="Alpha"), row("3", location=None)]
+    )
+
+    assert one(db, "SELECT location FROM sales_clean WHERE house_id = '3'") == [("alpha",)]
+
+
+def test_clean_flags_price_outliers_by_iqr(tmp_path: Path) -> None:
+    prices = [100_000, 110_000, 120_000, 130_000, 140_000, 150_000, 2_000_000]
+    db = make_store(tmp_path, [row(str(i), p) for i, p in enumerate(prices)])
+
+    flagged = one(db, "SELECT price FROM sales_clean WHERE is_outlier ORDER BY price")
+
+    assert flagged == [(2_000_000.0,)]
+
+
+def test_clean_iqr_multiplier_comes_from_settings(tmp_path: Path) -> None:
+    prices = [100_000, 110_000, 120_000, 130_000, 140_000, 150_000, 2_000_000]
+    db = make_store(
+        tmp_path,
+        [row(str(i), p) for i, p in enumerate(prices)],
+        StoreSettings(iqr_multiplier=100.0),
+    )
+
+    assert one(db, "SELECT count(*) FROM sales_clean WHERE is_outlier") == [(0,)]
+
+
+def test_clean_flags_houses_above_max_sqft(tmp_path: Path) -> None:
+    db = make_store(tmp_path, [row("1", sqft=1500), row("2", sqft=4500), row("3", sqft=1600)])
+
+    assert one(db, "SELECT house_id FROM sales_clean WHERE is_outlier") == [("2",)]
+
+
+def test_features_bed_bath_ratio_is_finite_with_zero_bathrooms(tmp_path: Path) -> None:
+    db = make_store(
+        tmp_path, [row("1", bedrooms=2, bathrooms=0), row("2", bedrooms=0, bathrooms=1)]
+    )
+
+    ratios = one(
+        db, "SELECT house_id, bed_bath_ratio, sqft_per_bedroom FROM features ORDER BY house_id"
+    )
+
+    assert ratios == [("1", 4.0, 750.0), ("2", 0.0, 1500.0)]
+
+
+def test_features_age_is_measured_at_the_sale(tmp_path: Path) -> None:
+    db = make_store(
+        tmp_path,
+        [
+            row("1", year_built=1990, sale_date="2008-06-01"),
+            row("2", year_built=1990, sale_date="2010-01-01"),
+        ],
+    )
+
+    assert one(db, "SELECT house_age FROM features ORDER BY house_id") == [(18.0,), (20.0,)]
+
+
+def test_features_age_without_sale_date_uses_reference_year(tmp_path: Path) -> None:
+    db = make_store(
+        tmp_path, [row("1", year_built=1990, sale_date=None)], StoreSettings(reference_year=2020)
+    )
+
+    assert one(db, "SELECT as_of_year, house_age FROM features") == [(2020, 30.0)]
+
+
+def test_sql_files_are_ordered_by_dependency(tmp_path: Path) -> None:
+    (tmp_path / "a.sql").write_text("CREATE VIEW top AS SELECT * FROM middle;")
+    (tmp_path / "b.sql").write_text("CREATE VIEW middle AS SELECT * FROM base;")
+    (tmp_path / "c.sql").write_text(
+        "-- mentions top in a comment only\nCREATE VIEW base AS SELECT 1 AS x;"
+    )
+
+    assert [p.name for p in sql_files_in_order(tmp_path)] == ["c.sql", "b.sql", "a.sql"]
+
+
+def test_sql_files_in_a_cycle_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.sql").write_text("CREATE VIEW one AS SELECT * FROM two;")
+    (tmp_path / "b.sql").write_text("CREATE VIEW two AS SELECT * FROM one;")
+
+    with pytest.raises(StoreBuildError, match="cycle"):
+        sql_files_in_order(tmp_path)
+
+
+def test_store_sql_files_apply_in_order() -> None:
+    names = [p.name for p in sql_files_in_order(REPO / "sql" / "store")]
+
+    assert names.index("sales.sql") < names.index("sales_clean.sql") < names.index("features.sql")
+    assert names.index("macros.sql") < names.index("sales_clean.sql")
+
+
+def test_failed_build_keeps_previous_views(tmp_path: Path) -> None:
+    db = make_store(tmp_path, [row("1")])
+    broken = tmp_path / "sql"
+    broken.mkdir()
+    (broken / "bad.sql").write_text("CREATE OR REPLACE VIEW features AS SELECT nonsense FROM x;")
+
+    with pytest.raises(StoreBuildError, match="keeps its previous views"):
+        build_store(db, tmp_path / "lake", StoreSettings(), sql_dir=broken)
+
+    assert one(db, "SELECT house_id FROM features") == [("1",)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE x AS SELECT 1",
+        "DROP VIEW features",
+        "COPY (SELECT 1) TO '/tmp/hpp-should-not-exist.csv'",
+        "ATTACH '/tmp/hpp-other.duckdb' AS other",
+        "SELECT 1; SELECT 2",
+    ],
+    ids=["create", "drop", "copy", "attach", "two-statements"],
+)
+def test_query_refuses_anything_but_one_read(tmp_path: Path, statement: str) -> None:
+    db = make_store(tmp_path, [row("1")])
+
+    with pytest.raises(QueryError):
+        query(db, statement)
+
+    assert one(db, "SELECT count(*) FROM features") == [(1,)]
+
+
+def test_query_reports_duckdb_error(tmp_path: Path) -> None:
+    db = make_store(tmp_path, [row("1")])
+
+    with pytest.raises(QueryError, match="no_such_column"):
+        query(db, "SELECT no_such_column FROM features")
+
+
+def test_catalog_has_descriptions_from_the_sql_files(tmp_path: Path) -> None:
+    db = make_store(tmp_path, [row("1")])
+
+    views = {view.name: view for view in catalog(db)}
+
+    assert {"sales", "sales_clean", "features", "rejects"} <= set(views)
+    columns = {c.name: c.description for c in views["features"].columns}
+    assert "at sale" in (columns["house_age"] or "")
+    assert views["features"].description

@@ -1,0 +1,371 @@
+"""End to end: `hpp run` as a user runs it, in a fresh folder, checked from the outside."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from pipelines.bundle import verify_bundle
+from pipelines.export import run_onnx
+from tests.conftest import run_hpp_in, write_csv
+
+MODEL_NAME = "house-price-predictor"
+GOOD = "300000,1500,3,2,Suburb,1990,Good"
+
+
+def registry(uri: str) -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def snapshot(folder: Path) -> dict[str, Any]:
+    """Everything a failed run must leave alone: bundles, latest, alias, lake."""
+    latest = folder / "models" / "house-price" / "latest"
+    bundles = sorted(p.name for p in (folder / "models" / "house-price").iterdir())
+    alias = registry(f"sqlite:///{folder / 'mlflow.db'}").get_model_version_by_alias(
+        MODEL_NAME, "champion"
+    )
+    lake = folder / "data" / "lake" / "sales.parquet"
+    return {
+        "latest": os.readlink(latest),
+        "bundles": bundles,
+        "bundle_json": (latest / "bundle.json").read_bytes(),
+        "alias_version": str(alias.version),
+        "lake": lake.read_bytes(),
+    }
+
+
+@pytest.fixture(scope="module")
+def sample_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sample-project")
+    result = run_hpp_in(folder, "run", "--source", "sample")
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_run_prints_a_summary(tmp_path: Path) -> None:
+    result = run_hpp_in(tmp_path, "run", "--source", "sample")
+
+    assert result.returncode == 0, result.stderr
+    for expected in (
+        "84 rows read",
+        "84 accepted",
+        "RMSE(log)",
+        "90% interval: covers",
+        "parity max relative difference",
+        "bundle: models/house-price/",
+        "@champion",
+        "done in",
+    ):
+        assert expected in result.stdout
+
+
+def test_run_writes_a_verified_bundle(sample_project: Path) -> None:
+    bundle_dir = sample_project / "models" / "house-price" / "latest"
+
+    bundle = verify_bundle(bundle_dir)
+
+    assert bundle.onnx.parity_max_relative_difference <= 1e-4
+    assert bundle.onnx.inputs == [
+        "sqft",
+        "bedrooms",
+        "bathrooms",
+        "year_built",
+        "location",
+        "condition",
+    ]
+    assert bundle.training_data.rows == 84
+    assert bundle.interval.level == 0.9
+    assert {"onnxruntime", "xgboost-cpu", "scikit-learn"} <= set(bundle.libraries)
+    locations = next(i.categories for i in bundle.feature_schema.inputs if i.name == "location")
+    assert locations == ["downtown", "mountain", "rural", "suburb", "urban", "waterfront"]
+    assert sorted(p.name for p in (bundle_dir / "plots").iterdir()) == [
+        "predicted_vs_actual.png",
+        "residuals.png",
+    ]
+    assert run_hpp_in(sample_project, "verify").returncode == 0
+
+
+def test_run_registers_the_model_with_the_champion_alias(sample_project: Path) -> None:
+    client = registry(f"sqlite:///{sample_project / 'mlflow.db'}")
+    record = json.loads((sample_project / "models/house-price/latest/mlflow.json").read_text())
+
+    version = client.get_model_version_by_alias(MODEL_NAME, "champion")
+    run = client.get_run(version.run_id)
+
+    assert str(version.version) == record["model_version"]
+    assert run.info.run_id == record["run_id"]
+    assert run.data.metrics["onnx_parity_max_relative_difference"] <= 1e-4
+    assert {"cv_rmse_log", "cv_mae", "cv_mape", "cv_r2", "interval_cv_coverage"} <= set(
+        run.data.metrics
+    )
+    assert run.data.tags["library.onnxruntime"]
+    assert version.tags["library.xgboost-cpu"]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"bundle.json", "plots"} <= artifacts
+
+
+def test_registered_model_predicts_like_the_bundle(sample_project: Path) -> None:
+    import mlflow
+    import pandas as pd
+
+    mlflow.set_tracking_uri(f"sqlite:///{sample_project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
+    houses = {
+        "sqft": [1500.0, 2400.0],
+        "bedrooms": [3.0, 4.0],
+        "bathrooms": [2.0, 2.5],
+        "year_built": [1990.0, 2005.0],
+        "location": ["Suburb", "waterfront"],
+        "condition": ["Good", "excellent"],
+    }
+
+    served = model.predict(
+        pd.DataFrame(houses).astype(
+            {
+                "sqft": "float32",
+                "bedrooms": "float32",
+                "bathrooms": "float32",
+                "year_built": "float32",
+            }
+        )
+    )
+    bundled = run_onnx(
+        (sample_project / "models/house-price/latest/model.onnx").read_bytes(), houses
+    )
+
+    np.testing.assert_allclose(np.asarray(served["price"]), bundled["price"], rtol=1e-6)
+
+
+def test_rerun_adds_a_version_and_moves_latest_and_alias(sample_project: Path) -> None:
+    before = snapshot(sample_project)
+
+    result = run_hpp_in(sample_project, "run", "--source", "sample", "--model", "ridge")
+
+    assert result.returncode == 0, result.stderr
+    after = snapshot(sample_project)
+    assert len(after["bundles"]) == len(before["bundles"]) + 1
+    assert after["latest"] != before["latest"]
+    assert int(after["alias_version"]) == int(before["alias_version"]) + 1
+    assert json.loads(after["bundle_json"])["model"]["kind"] == "ridge"
+
+
+@pytest.mark.parametrize(
+    ("rows", "header", "message"),
+    [
+        (
+            ["1,2,3,4,5,6"],
+            "price,sqft,bedrooms,bathrooms,location,condition",
+            "missing column(s): year_built",
+        ),
+        (["abc,def,3,2,Suburb,1990,Good"] * 3 + [GOOD], None, "3 of 4 rows rejected"),
+        ([], None, "no data rows"),
+        (
+            ["-1,1500,3,2,Suburb,1990,Good", "0,-1,3,2,Suburb,1990,Good"],
+            None,
+            "2 of 2 rows rejected",
+        ),
+    ],
+    ids=["missing-column", "non-numeric", "header-only", "every-row-rejected"],
+)
+def test_bad_input_fails_clearly_and_keeps_the_last_good_model(
+    sample_project: Path, tmp_path: Path, rows: list[str], header: str | None, message: str
+) -> None:
+    path = (
+        write_csv(tmp_path / "bad.csv", rows, header)
+        if header
+        else write_csv(tmp_path / "bad.csv", rows)
+    )
+    before = snapshot(sample_project)
+
+    result = run_hpp_in(sample_project, "run", "--input", str(path))
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert result.stderr.count("error:") == 1
+    assert "Traceback" not in result.stderr
+    assert snapshot(sample_project) == before
+
+
+def test_empty_file_fails_clearly(sample_project: Path, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    before = snapshot(sample_project)
+
+    result = run_hpp_in(sample_project, "run", "--input", str(path))
+
+    assert result.returncode != 0
+    assert "is empty" in result.stderr
+    assert snapshot(sample_project) == before
+
+
+def test_unknown_model_fails_before_touching_anything(sample_project: Path) -> None:
+    before = snapshot(sample_project)
+
+    result = run_hpp_in(sample_project, "run", "--source", "sample", "--model", "lightgbm")
+
+    assert result.returncode != 0
+    assert "unknown model 'lightgbm'" in result.stderr
+    assert snapshot(sample_project) == before
+
+
+def test_config_with_unknown_model_kind_fails(sample_project: Path, tmp_path: Path) -> None:
+    config = tmp_path / "catboost.yaml"
+    config.write_text("kind: catboost\nparams: {}\n")
+    before = snapshot(sample_project)
+
+    result = run_hpp_in(sample_project, "run", "--source", "sample", "--model", str(config))
+
+    assert result.returncode != 0
+    assert "catboost" in result.stderr and "kind must be one of xgboost" in result.stderr
+    assert snapshot(sample_project) == before
+
+
+def test_sql_prints_a_table_csv_json_and_parquet(sample_project: Path) -> None:
+    query = "SELECT location, count(*) AS sales FROM features GROUP BY 1 ORDER BY 1"
+
+    table = run_hpp_in(sample_project, "sql", query)
+    csv = run_hpp_in(sample_project, "sql", query, "--format", "csv")
+    as_json = run_hpp_in(sample_project, "sql", query, "--format", "json")
+    parquet = run_hpp_in(sample_project, "sql", query, "--output", "counts.parquet")
+
+    assert table.returncode == 0 and "waterfront" in table.stdout
+    assert csv.stdout.splitlines()[:2] == ['"location","sales"', '"downtown",17']
+    assert json.loads(as_json.stdout)[0] == {"location": "downtown", "sales": 17}
+    assert parquet.returncode == 0 and (sample_project / "counts.parquet").is_file()
+
+
+def test_sql_refuses_writes(sample_project: Path) -> None:
+    result = run_hpp_in(sample_project, "sql", "DROP VIEW features")
+
+    assert result.returncode != 0
+    assert "read-only" in result.stderr
+    assert run_hpp_in(sample_project, "sql", "SELECT 1 FROM features").returncode == 0
+
+
+def test_features_lists_views_with_descriptions(sample_project: Path) -> None:
+    result = run_hpp_in(sample_project, "features")
+
+    assert result.returncode == 0
+    assert "house_age" in result.stdout and "at sale" in result.stdout
+
+
+# -- Ames against a real MLflow server -----------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    mlflow = Path(sys.executable).with_name("mlflow")
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(mlflow),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{folder / 'server.db'}",
+            "--artifacts-destination",
+            str(folder / "artifacts"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{uri}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"mlflow server did not start: {(folder / 'server.log').read_text()}")
+        yield uri
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.slow
+def test_run_on_ames_against_a_real_mlflow_server(tmp_path: Path, mlflow_server: str) -> None:
+    result = run_hpp_in(tmp_path, "run", "--tracking-uri", mlflow_server)
+
+    assert result.returncode == 0, result.stderr
+    bundle = verify_bundle(tmp_path / "models" / "house-price")
+    version = registry(mlflow_server).get_model_version_by_alias(MODEL_NAME, "champion")
+    assert json.loads((tmp_path / "models/house-price/latest/mlflow.json").read_text())[
+        "model_version"
+    ] == str(version.version)
+    assert not (tmp_path / "mlflow.db").exists()
+    assert bundle.training_data.rows == 2929  # one Ames sale is dated before it was built
+    assert bundle.onnx.parity_max_relative_difference <= 1e-4
+    # Quality is recorded, not pinned: the reference is CV RMSE(log) ~0.15, coverage ~0.9.
+    print(
+        f"\nAmes: cv {bundle.metrics.cv}, holdout {bundle.metrics.holdout}, "
+        f"interval {bundle.interval}"
+    )
+    assert bundle.metrics.cv.rmse_log < 0.2
+    assert 0.85 <= (bundle.interval.holdout_coverage or 0) <= 0.95
+
+
+@pytest.mark.slow
+def test_run_uses_mlflow_tracking_uri_from_environment(tmp_path: Path, mlflow_server: str) -> None:
+    result = run_hpp_in(
+        tmp_path, "run", "--source", "sample", env={"MLFLOW_TRACKING_URI": mlflow_server}
+    )
+
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "models/house-price/latest/mlflow.json").read_text())
+    assert record["tracking_uri"] == mlflow_server
+
+
+def test_steps_run_one_by_one(tmp_path: Path) -> None:
+    source = tmp_path / "mine.csv"
+    source.write_text((Path(__file__).parents[2] / "data/raw/house_data.csv").read_text())
+
+    for args in (
+        ("ingest", "--input", str(source)),
+        ("build",),
+        ("train", "--model", "ridge"),
+        ("verify",),
+        ("register",),
+    ):
+        result = run_hpp_in(tmp_path, *args)
+        assert result.returncode == 0, (args, result.stderr)
+
+    bundle = verify_bundle(tmp_path / "models" / "house-price")
+    assert bundle.training_data.source == str(source)
+    assert bundle.model.kind == "ridge"
+    version = registry(f"sqlite:///{tmp_path / 'mlflow.db'}").get_model_version_by_alias(
+        MODEL_NAME, "champion"
+    )
+    assert str(version.version) == "1"
