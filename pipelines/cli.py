@@ -105,7 +105,18 @@ def _parser() -> argparse.ArgumentParser:
     _config_flags(serve)
     _serving_cli().configure_parser(serve)
     serve.set_defaults(handler=lambda args: _serving_cli().serve_command(args))
+
+    ui = commands.add_parser("ui", help="start the Streamlit dashboard (ui/)")
+    _config_flags(ui)
+    _ui_cli().configure_parser(ui)
+    ui.set_defaults(handler=lambda args: _ui_cli().ui_command(args))
     return parser
+
+
+def _ui_cli() -> Any:
+    from ui import cli
+
+    return cli
 
 
 def _serving_cli() -> Any:
