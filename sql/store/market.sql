@@ -1,0 +1,69 @@
+-- Point-in-time market features: for each sale, what the market looked like *before* it.
+--
+-- Every aggregate reads only sales dated strictly before the sale's own date (the window
+-- ends one day before it), so neither the sale's own price nor a same-day or later sale
+-- can reach its features. Ames dates are months, so "before" means earlier months.
+-- Sales without a date get no market features (NULL): with no time order there is no
+-- "before", and any other rule would read prices the sale could not have known.
+-- tests/featurestore/test_market.py checks all of this by hand and by shuffling prices.
+
+CREATE OR REPLACE VIEW market_features AS
+WITH priced AS (
+    SELECT house_id, sale_date, location, price / sqft AS price_per_sqft
+    FROM sales_clean
+),
+windows AS (
+    SELECT
+        house_id,
+        sale_date,
+        location,
+        median(price_per_sqft) OVER location_12m AS loc_ppsf_median_12m,
+        count(price_per_sqft) OVER location_12m  AS loc_sales_12m,
+        median(price_per_sqft) OVER location_36m AS loc_ppsf_median_36m,
+        count(price_per_sqft) OVER location_36m  AS loc_sales_36m,
+        median(price_per_sqft) OVER market_12m   AS all_ppsf_median_12m,
+        count(price_per_sqft) OVER market_12m    AS all_sales_12m,
+        median(price_per_sqft) OVER market_prior_12m AS all_ppsf_median_prior_12m
+    FROM priced
+    WHERE sale_date IS NOT NULL
+    WINDOW
+        location_12m AS (PARTITION BY location ORDER BY sale_date
+            RANGE BETWEEN INTERVAL 12 MONTH PRECEDING AND INTERVAL 1 DAY PRECEDING),
+        location_36m AS (PARTITION BY location ORDER BY sale_date
+            RANGE BETWEEN INTERVAL 36 MONTH PRECEDING AND INTERVAL 1 DAY PRECEDING),
+        market_12m AS (ORDER BY sale_date
+            RANGE BETWEEN INTERVAL 12 MONTH PRECEDING AND INTERVAL 1 DAY PRECEDING),
+        market_prior_12m AS (ORDER BY sale_date
+            RANGE BETWEEN INTERVAL 24 MONTH PRECEDING AND INTERVAL '12 months 1 day' PRECEDING)
+)
+SELECT
+    p.house_id,
+    p.sale_date,
+    p.location,
+    w.loc_ppsf_median_12m,
+    coalesce(w.loc_sales_12m, 0)                          AS loc_sales_12m,
+    w.loc_ppsf_median_36m,
+    coalesce(w.loc_sales_36m, 0)                          AS loc_sales_36m,
+    w.all_ppsf_median_12m,
+    coalesce(w.all_sales_12m, 0)                          AS all_sales_12m,
+    w.all_ppsf_median_12m / w.all_ppsf_median_prior_12m - 1 AS all_ppsf_trend_12m
+FROM priced AS p
+LEFT JOIN windows AS w USING (house_id);
+
+COMMENT ON VIEW market_features IS
+    'Point-in-time market state per sale, from earlier sales only (strictly before the '
+    'sale date); NULL when there is no earlier sale in the window or the sale has no date.';
+COMMENT ON COLUMN market_features.loc_ppsf_median_12m IS
+    'Median price per sqft of the location''s sales in the 12 months before the sale.';
+COMMENT ON COLUMN market_features.loc_sales_12m IS
+    'Number of the location''s sales in the 12 months before the sale.';
+COMMENT ON COLUMN market_features.loc_ppsf_median_36m IS
+    'Median price per sqft of the location''s sales in the 36 months before the sale.';
+COMMENT ON COLUMN market_features.loc_sales_36m IS
+    'Number of the location''s sales in the 36 months before the sale.';
+COMMENT ON COLUMN market_features.all_ppsf_median_12m IS
+    'Median price per sqft of all sales in the 12 months before the sale.';
+COMMENT ON COLUMN market_features.all_sales_12m IS
+    'Number of sales in the 12 months before the sale.';
+COMMENT ON COLUMN market_features.all_ppsf_trend_12m IS
+    'Market trend: all_ppsf_median_12m over the median of the 12 months before those, minus 1.';

@@ -1,0 +1,107 @@
+"""Point-in-time market features: hand-computed cases and a no-peeking regression test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from featurestore import StoreSettings, build_store, ingest, query, resolve_source
+from tests.featurestore.tables import make_store, one, row
+
+MARKET = (
+    "loc_ppsf_median_12m, loc_sales_12m, loc_ppsf_median_36m, loc_sales_36m, "
+    "all_ppsf_median_12m, all_sales_12m, all_ppsf_trend_12m"
+)
+
+
+def market(db: Path, house_id: str) -> tuple:
+    [values] = one(db, f"SELECT {MARKET} FROM market_features WHERE house_id = '{house_id}'")
+    return values
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    # price / sqft: 100, 200 (same day, location a), 50 (location b), then later sales.
+    return make_store(
+        tmp_path,
+        [
+            row("a1", 100_000, sqft=1000, location="A", sale_date="2006-01-01"),
+            row("a2", 200_000, sqft=1000, location="a ", sale_date="2006-01-01"),
+            row("b1", 50_000, sqft=1000, location="B", sale_date="2006-02-01"),
+            row("a3", 300_000, sqft=1000, location="A", sale_date="2006-03-01"),
+            row("a4", 400_000, sqft=1000, location="A", sale_date="2007-02-01"),
+            row("a5", 500_000, sqft=1000, location="A", sale_date="2008-01-01"),
+            row("u1", 100_000, sqft=1000, location="A", sale_date=None),
+        ],
+    )
+
+
+def test_first_month_has_no_market(store: Path) -> None:
+    assert market(store, "a1") == (None, 0, None, 0, None, 0, None)
+
+
+def test_same_day_sales_do_not_see_each_other(store: Path) -> None:
+    assert market(store, "a1") == market(store, "a2")
+
+
+def test_location_without_earlier_sales_has_none_but_the_market_does(store: Path) -> None:
+    # b1: nothing earlier in b; the market saw a1 and a2 (100, 200) in January.
+    assert market(store, "b1") == (None, 0, None, 0, 150.0, 2, None)
+
+
+def test_medians_and_counts_of_earlier_sales(store: Path) -> None:
+    # a3 (March 2006): location a earlier = 100, 200; market = 100, 200, 50.
+    assert market(store, "a3") == (150.0, 2, 150.0, 2, 100.0, 3, None)
+
+
+def test_windows_drop_sales_older_than_their_length(store: Path) -> None:
+    # a4 (Feb 2007): the 12-month window starts Feb 2006, so January's a1/a2 drop out of it
+    # but stay in the 36-month one. The year before that (Feb 2005 - Jan 2006): a1, a2.
+    assert market(store, "a4") == (300.0, 1, 200.0, 3, 175.0, 2, 175.0 / 150.0 - 1)
+
+
+def test_trend_compares_with_the_year_before(store: Path) -> None:
+    # a5 (Jan 2008): last 12 months (Jan-Dec 2007) = a4 (400); the year before
+    # (Jan-Dec 2006) = a1, a2, b1, a3 (100, 200, 50, 300) -> median 150.
+    assert market(store, "a5") == (400.0, 1, 250.0, 4, 400.0, 1, 400.0 / 150.0 - 1)
+
+
+def test_undated_sales_get_no_market_features(store: Path) -> None:
+    assert market(store, "u1") == (None, 0, None, 0, None, 0, None)
+
+
+@pytest.fixture(scope="module")
+def ames(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("ames-market")
+    ingest(resolve_source("ames", None), folder / "lake", max_reject_share=0.05)
+    build_store(folder / "store.duckdb", folder / "lake", StoreSettings())
+    return folder / "store.duckdb", folder / "lake"
+
+
+@pytest.mark.parametrize("cut", ["2007-01-01", "2008-06-01", "2010-03-01"])
+def test_market_features_never_read_the_sale_or_later_prices(
+    ames: tuple[Path, Path], tmp_path: Path, cut: str
+) -> None:
+    db, lake = ames
+    sql = f"SELECT * FROM market_features WHERE sale_date = DATE '{cut}' ORDER BY house_id"
+    before = query(db, sql)
+    assert before.num_rows > 10
+
+    # Scramble the price of every sale on or after the cut, the cut month's own included.
+    shuffled_lake = tmp_path / "lake"
+    shuffled_lake.mkdir()
+    duckdb.sql(f"""
+        COPY (
+            SELECT * REPLACE (
+                CASE WHEN sale_date >= DATE '{cut}'
+                     THEN (hash(house_id) % 900000 + 10000)::DOUBLE ELSE price END AS price)
+            FROM read_parquet('{lake / "sales.parquet"}')
+        ) TO '{shuffled_lake / "sales.parquet"}' (FORMAT parquet)
+    """)
+    (shuffled_lake / "rejects.parquet").write_bytes((lake / "rejects.parquet").read_bytes())
+    build_store(tmp_path / "store.duckdb", shuffled_lake, StoreSettings(iqr_multiplier=1e9))
+    after = query(tmp_path / "store.duckdb", sql)
+
+    assert after.equals(before)
