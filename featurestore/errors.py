@@ -6,7 +6,14 @@ translated at the boundary with ``raise ... from err`` so the cause survives.
 
 from __future__ import annotations
 
-__all__ = ["FeatureStoreError", "IngestError", "QueryError", "SchemaError", "StoreBuildError"]
+__all__ = [
+    "DataCheckError",
+    "FeatureStoreError",
+    "IngestError",
+    "QueryError",
+    "SchemaError",
+    "StoreBuildError",
+]
 
 
 class FeatureStoreError(Exception):
@@ -27,3 +34,7 @@ class StoreBuildError(FeatureStoreError):
 
 class QueryError(FeatureStoreError):
     """A user query failed; the message is DuckDB's own."""
+
+
+class DataCheckError(FeatureStoreError):
+    """One or more data checks found rows that break their rule."""

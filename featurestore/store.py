@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
@@ -19,6 +20,7 @@ import pyarrow as pa
 
 from featurestore._resources import resource_path
 from featurestore.errors import QueryError, StoreBuildError
+from featurestore.schema import normalise_category
 
 __all__ = [
     "ColumnInfo",
@@ -47,6 +49,7 @@ class StoreSettings:
     iqr_multiplier: float = 1.5
     max_sqft: float = 4000.0
     reference_year: int = 2024
+    known_categories: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,18 @@ def _write_settings(con: duckdb.DuckDBPyConnection, settings: StoreSettings) -> 
         [settings.iqr_multiplier, settings.max_sqft, settings.reference_year],
     )
     con.execute("COMMENT ON TABLE settings IS 'Cleaning parameters from the pipeline config.'")
+    con.execute("CREATE OR REPLACE TABLE known_categories (column_name VARCHAR, value VARCHAR)")
+    rows = [
+        (column, normalise_category(value))
+        for column, values in settings.known_categories.items()
+        for value in values
+    ]
+    if rows:
+        con.executemany("INSERT INTO known_categories VALUES (?, ?)", rows)
+    con.execute(
+        "COMMENT ON TABLE known_categories IS "
+        "'Vocabulary of each category column (checks.known_categories in the config).'"
+    )
 
 
 def _strip_comments(text: str) -> str:

@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     _config_flags(build)
     build.set_defaults(handler=build_command)
 
+    check = commands.add_parser("check", help="run the data checks in sql/checks")
+    _config_flags(check)
+    check.set_defaults(handler=check_command)
+
     train = commands.add_parser("train", help="train, export to ONNX and publish a bundle")
     _config_flags(train)
     _model_flag(train)
@@ -219,6 +223,31 @@ def build_command(args: argparse.Namespace) -> int:
     config = _config(args)
     views = build_step(config)
     _console().print(f"{config.store_path}: views {', '.join(views)}")
+    return 0
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from featurestore.checks import run_checks
+
+    config = _config(args)
+    results = run_checks(config.store_path)
+    table = Table(title=f"data checks on {config.store_path}", title_justify="left")
+    for column in ("check", "result", "rows", "rule"):
+        table.add_column(column)
+    for result in results:
+        verdict = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
+        table.add_row(result.name, verdict, str(result.violations), result.description)
+    console = _console()
+    console.print(table)
+    for result in results:
+        for row in result.sample:
+            console.print(f"  {result.name}: {row}")
+    failed = sum(not result.passed for result in results)
+    if failed:
+        print(f"error: {failed} of {len(results)} data checks failed", file=sys.stderr)
+        return EXIT_ERROR
     return 0
 
 

@@ -43,8 +43,9 @@ class CleaningConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_sqft: Annotated[float, msgspec.Meta(gt=0)] = 4000.0
     reference_year: Annotated[int, msgspec.Meta(ge=1800, le=2200)] = 2024
 
-    def to_store_settings(self) -> StoreSettings:
-        return StoreSettings(self.iqr_multiplier, self.max_sqft, self.reference_year)
+
+class ChecksConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    known_categories: dict[Literal["location", "condition"], list[str]] = {}
 
 
 class TrainingConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -74,6 +75,16 @@ class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     training: TrainingConfig = TrainingConfig()
     bundle: BundleConfig = BundleConfig()
     mlflow: MlflowConfig = MlflowConfig()
+    checks: ChecksConfig = ChecksConfig()
+
+    def store_settings(self) -> StoreSettings:
+        cleaning = self.cleaning
+        return StoreSettings(
+            iqr_multiplier=cleaning.iqr_multiplier,
+            max_sqft=cleaning.max_sqft,
+            reference_year=cleaning.reference_year,
+            known_categories=self.checks.known_categories,
+        )
 
     @property
     def data_dir(self) -> Path:

@@ -33,6 +33,7 @@ from featurestore import (
     ingest,
     query,
 )
+from featurestore.checks import CheckResult, raise_for_failures, run_checks
 from featurestore.ingest import read_manifest
 from pipelines import bundle as bundles
 from pipelines.config import ModelConfig, PipelineConfig
@@ -45,6 +46,7 @@ __all__ = [
     "JobSummary",
     "StagedBundle",
     "build_step",
+    "check_step",
     "ingest_step",
     "publish_step",
     "register_step",
@@ -106,7 +108,14 @@ def ingest_step(config: PipelineConfig, source: RawSource) -> IngestReport:
 
 
 def build_step(config: PipelineConfig) -> list[str]:
-    return build_store(config.store_path, config.lake_dir, config.cleaning.to_store_settings())
+    return build_store(config.store_path, config.lake_dir, config.store_settings())
+
+
+def check_step(config: PipelineConfig) -> list[CheckResult]:
+    """Run the data checks; raise with a readable report when any fails."""
+    results = run_checks(config.store_path)
+    raise_for_failures(results)
+    return results
 
 
 def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
@@ -192,6 +201,8 @@ def run_job(
         report = ingest_step(config, source)
     with step("build views"):
         views = build_step(config)
+    with step("data checks"):
+        check_step(config)
     with step("train, export, check parity"):
         staged = train_step(config, model)
     try:

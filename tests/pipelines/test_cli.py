@@ -369,3 +369,27 @@ def test_steps_run_one_by_one(tmp_path: Path) -> None:
         MODEL_NAME, "champion"
     )
     assert str(version.version) == "1"
+
+
+def test_failing_data_check_stops_the_run_and_keeps_the_model(
+    sample_project: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "pipeline.yaml"
+    config.write_text("checks:\n  known_categories:\n    location: [suburb, rural]\n")
+    path = write_csv(
+        tmp_path / "new.csv",
+        [f"{300000 + i},1500,3,2,{'Suburb' if i else 'Atlantis'},1990,Good" for i in range(30)],
+    )
+    before = snapshot(sample_project)
+
+    result = run_hpp_in(sample_project, "run", "--config", str(config), "--input", str(path))
+    check = run_hpp_in(sample_project, "check", "--config", str(config))
+
+    assert result.returncode != 0
+    assert "1 of 5 data checks failed" in result.stderr
+    assert "'value': 'atlantis'" in result.stderr
+    assert check.returncode != 0 and "FAIL" in check.stdout
+    after = snapshot(sample_project)
+    assert {k: v for k, v in after.items() if k != "lake"} == {
+        k: v for k, v in before.items() if k != "lake"
+    }
