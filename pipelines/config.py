@@ -83,7 +83,7 @@ class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
             iqr_multiplier=cleaning.iqr_multiplier,
             max_sqft=cleaning.max_sqft,
             reference_year=cleaning.reference_year,
-            known_categories=self.checks.known_categories,
+            known_categories={str(k): v for k, v in self.checks.known_categories.items()},
         )
 
     @property
