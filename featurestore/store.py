@@ -213,6 +213,14 @@ def _write_settings(con: duckdb.DuckDBPyConnection, settings: StoreSettings) -> 
         [settings.iqr_multiplier, settings.max_sqft, settings.reference_year],
     )
     con.execute("COMMENT ON TABLE settings IS 'Cleaning parameters from the pipeline config.'")
+    con.execute(
+        "CREATE OR REPLACE TABLE market_probes (house_id VARCHAR, sale_date DATE, location VARCHAR)"
+    )
+    con.execute(
+        "COMMENT ON TABLE market_probes IS 'Priceless what-if sales for the market_features "
+        "view; always empty in the stored file (training fills it inside a rolled-back "
+        "transaction).'"
+    )
     con.execute("CREATE OR REPLACE TABLE known_categories (column_name VARCHAR, value VARCHAR)")
     rows = [
         (column, normalise_category(value))

@@ -28,11 +28,14 @@ __all__ = [
     "LATEST",
     "MODEL_FILE",
     "Bundle",
+    "OnlineSpec",
+    "OnlineValues",
     "discard_staging",
     "new_staging_dir",
     "new_version",
     "publish_bundle",
     "read_bundle",
+    "read_online_values",
     "resolve_bundle_dir",
     "sha256_file",
     "verify_bundle",
@@ -114,6 +117,25 @@ class TrainingData(msgspec.Struct, frozen=True):
     sale_date_max: str | None
 
 
+class OnlineSpec(msgspec.Struct, frozen=True):
+    """Market values the service looks up by location (``online_features.json``)."""
+
+    file: str
+    sha256: str
+    as_of: str
+    features: list[str]
+    fallback: str
+
+
+class OnlineValues(msgspec.Struct, frozen=True):
+    """Contents of ``online_features.json``: per normalised location, one value per feature."""
+
+    as_of: str
+    features: list[str]
+    locations: dict[str, list[float]]
+    fallback: list[float]
+
+
 class Bundle(msgspec.Struct, frozen=True):
     format_version: int
     name: str
@@ -126,6 +148,7 @@ class Bundle(msgspec.Struct, frozen=True):
     metrics: MetricsSpec
     training_data: TrainingData
     libraries: dict[str, str]
+    online: OnlineSpec | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -206,14 +229,31 @@ def verify_bundle(location: Path) -> Bundle:
         )
         raise BundleError(message)
     model = directory / bundle.onnx.file
-    if not model.is_file():
-        raise BundleError(f"{model} is missing")
-    actual = sha256_file(model)
-    if actual != bundle.onnx.sha256:
+    _check_sha256(model, bundle.onnx.sha256)
+    if bundle.online is not None:
+        _check_sha256(directory / bundle.online.file, bundle.online.sha256)
+    return bundle
+
+
+def read_online_values(directory: Path, bundle: Bundle) -> OnlineValues | None:
+    """The bundle's online market values, or None when the model uses none."""
+    if bundle.online is None:
+        return None
+    path = directory / bundle.online.file
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=OnlineValues)
+    except (OSError, msgspec.DecodeError) as err:
+        raise BundleError(f"{path} is not a valid online feature file: {err}") from err
+
+
+def _check_sha256(path: Path, expected: str) -> None:
+    if not path.is_file():
+        raise BundleError(f"{path} is missing")
+    actual = sha256_file(path)
+    if actual != expected:
         message = (
-            f"{model} does not match its checksum in {BUNDLE_FILE} "
-            f"(expected {bundle.onnx.sha256[:12]}…, found {actual[:12]}…): "
+            f"{path} does not match its checksum in {BUNDLE_FILE} "
+            f"(expected {expected[:12]}…, found {actual[:12]}…): "
             "the file is damaged or was replaced. Rebuild it with `hpp run`."
         )
         raise BundleError(message)
-    return bundle

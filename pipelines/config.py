@@ -54,6 +54,8 @@ class TrainingConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     cv_folds: Annotated[int, msgspec.Meta(ge=2, le=20)] = 5
     seed: int = 42
     drop_outliers_from_fit: bool = False
+    market_features: bool = False
+    cv_scheme: Literal["auto", "random", "time"] = "auto"
     interval_level: Level = 0.9
 
 

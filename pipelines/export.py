@@ -25,7 +25,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from featurestore.schema import CATEGORICAL_INPUTS, NUMERIC_INPUTS
 from pipelines.errors import ExportError
-from pipelines.features import NUMERIC_FEATURES, FeatureEncoder
+from pipelines.features import FeatureEncoder
 
 __all__ = [
     "OUTPUTS",
@@ -33,6 +33,7 @@ __all__ = [
     "ParityReport",
     "check_parity",
     "export_onnx",
+    "graph_inputs",
     "run_onnx",
 ]
 
@@ -73,7 +74,11 @@ def export_onnx(
     graph = helper.make_graph(
         [*pre_nodes, *core.graph.node, *post_nodes],
         "house_price",
-        inputs=[_input(name, TensorProto.FLOAT) for name in NUMERIC_INPUTS]
+        inputs=[
+            _input(name, TensorProto.FLOAT)
+            for name in graph_inputs(encoder)
+            if name not in CATEGORICAL_INPUTS
+        ]
         + [_input(name, TensorProto.STRING) for name in CATEGORICAL_INPUTS],
         outputs=[helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N"]) for n in OUTPUTS],
         initializer=[*pre_init, *core.graph.initializer, *post_init],
@@ -98,13 +103,21 @@ def export_onnx(
     return model
 
 
+def graph_inputs(encoder: FeatureEncoder) -> list[str]:
+    """The graph's input names: the six raw fields, then any market features."""
+    return [*NUMERIC_INPUTS, *CATEGORICAL_INPUTS, *encoder.market_features_]
+
+
 def run_onnx(model_bytes: bytes, inputs: dict[str, Any]) -> dict[str, np.ndarray]:
     """Run the graph with onnxruntime on column-wise inputs."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-    feeds = {name: np.asarray(inputs[name], dtype=np.float32) for name in NUMERIC_INPUTS} | {
-        name: np.asarray(inputs[name], dtype=object) for name in CATEGORICAL_INPUTS
+    feeds = {
+        item.name: np.asarray(
+            inputs[item.name], dtype=object if item.type == "tensor(string)" else np.float32
+        )
+        for item in session.get_inputs()
     }
     return dict(zip(OUTPUTS, session.run(list(OUTPUTS), feeds), strict=True))
 
@@ -204,7 +217,7 @@ def _preprocessing(
         helper.make_node("Div", ["sqft", "bedrooms_floor"], ["sqft_per_bedroom"]),
     ]
     blocks = []
-    for name in NUMERIC_FEATURES:
+    for name in encoder.numeric_names:
         nodes.append(helper.make_node("Unsqueeze", [name, "axis1"], [f"{name}_col"]))
         blocks.append(f"{name}_col")
     for name, values in encoder.categories_.items():

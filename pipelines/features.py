@@ -15,7 +15,7 @@ import polars as pl
 
 from featurestore.schema import CATEGORICAL_INPUTS, normalise_category
 
-__all__ = ["NUMERIC_FEATURES", "FeatureEncoder", "derive_features"]
+__all__ = ["MARKET_FEATURES", "NUMERIC_FEATURES", "FeatureEncoder", "derive_features"]
 
 # Order matters: it is the column order of the matrix the model is fitted on.
 NUMERIC_FEATURES: tuple[str, ...] = (
@@ -25,6 +25,16 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "house_age",
     "bed_bath_ratio",
     "sqft_per_bedroom",
+)
+
+# Point-in-time market inputs from the `market_features` view (sql/store/market.sql).
+# In the ONNX graph they are inputs of their own, which the service looks up by location.
+MARKET_FEATURES: tuple[str, ...] = (
+    "market_loc_ppsf_12m",
+    "market_loc_ppsf_36m",
+    "market_loc_sales_12m",
+    "market_ppsf_12m",
+    "market_trend_12m",
 )
 
 
@@ -58,40 +68,47 @@ class FeatureEncoder:
     """
 
     categories_: dict[str, list[str]]
+    market_features_: tuple[str, ...] = ()
 
     @classmethod
-    def fit(cls, frame: pl.DataFrame) -> FeatureEncoder:
+    def fit(cls, frame: pl.DataFrame, *, market: bool = False) -> FeatureEncoder:
         categories = {
             name: sorted(frame.get_column(name).drop_nulls().unique().to_list())
             for name in CATEGORICAL_INPUTS
         }
-        return cls(categories)
+        return cls(categories, MARKET_FEATURES if market else ())
+
+    @property
+    def numeric_names(self) -> list[str]:
+        return [*NUMERIC_FEATURES, *self.market_features_]
 
     @property
     def feature_names(self) -> list[str]:
-        names = list(NUMERIC_FEATURES)
+        names = self.numeric_names
         for column, values in self.categories_.items():
             names.extend(f"{column}={value}" for value in values)
         return names
 
     def transform(self, frame: pl.DataFrame) -> np.ndarray:
-        """Encode a frame holding ``NUMERIC_FEATURES`` and normalised categories."""
-        numeric = {name: frame.get_column(name).to_numpy() for name in NUMERIC_FEATURES}
+        """Encode a frame holding the numeric features and normalised categories."""
+        numeric = {name: frame.get_column(name).to_numpy() for name in self.numeric_names}
         categorical = {name: frame.get_column(name).to_numpy() for name in self.categories_}
         return self._assemble(numeric, categorical)
 
     def transform_inputs(self, inputs: dict[str, Any], reference_year: int) -> np.ndarray:
-        """Encode raw inputs (the six fields) the way the ONNX graph does."""
+        """Encode raw inputs (the six fields, and market values) the way the graph does."""
         categorical = {
             name: np.array([normalise_category(str(v)) for v in inputs[name]], dtype=object)
             for name in self.categories_
         }
-        return self._assemble(derive_features(inputs, reference_year), categorical)
+        numeric = derive_features(inputs, reference_year)
+        numeric |= {name: np.asarray(inputs[name], np.float64) for name in self.market_features_}
+        return self._assemble(numeric, categorical)
 
     def _assemble(
         self, numeric: dict[str, np.ndarray], categorical: dict[str, np.ndarray]
     ) -> np.ndarray:
-        blocks = [numeric[name].astype(np.float32)[:, None] for name in NUMERIC_FEATURES]
+        blocks = [numeric[name].astype(np.float32)[:, None] for name in self.numeric_names]
         for name, values in self.categories_.items():
             codes = categorical[name]
             if not values:

@@ -8,6 +8,7 @@ every earlier step, MLflow registration included, has succeeded.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import platform
 import time
@@ -25,7 +26,6 @@ import polars as pl
 from featurestore import (
     CATEGORICAL_INPUTS,
     CATEGORY_NORMALISATION_RULE,
-    MODEL_INPUTS,
     NUMERIC_INPUTS,
     IngestReport,
     RawSource,
@@ -35,9 +35,19 @@ from featurestore import (
 )
 from featurestore.checks import CheckResult, raise_for_failures, run_checks
 from featurestore.ingest import read_manifest
+from featurestore.online import FALLBACK, market_snapshot
 from pipelines import bundle as bundles
 from pipelines.config import ModelConfig, PipelineConfig
-from pipelines.export import OUTPUTS, TARGET_OPSET, ParityReport, check_parity, export_onnx
+from pipelines.errors import PipelineError
+from pipelines.export import (
+    OUTPUTS,
+    TARGET_OPSET,
+    ParityReport,
+    check_parity,
+    export_onnx,
+    graph_inputs,
+)
+from pipelines.features import MARKET_FEATURES
 from pipelines.plots import write_diagnostic_plots
 from pipelines.tracking import RegistryRecord, log_bundle, write_registry_record
 from pipelines.training import TrainingResult, observed_ranges, train
@@ -120,8 +130,7 @@ def check_step(config: PipelineConfig) -> list[CheckResult]:
 
 def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
     """Train, export with parity check and write a staged bundle; publish nothing."""
-    frame = pl.from_arrow(query(config.store_path, "SELECT * FROM features"))
-    assert isinstance(frame, pl.DataFrame)
+    frame = _training_frame(config)
     result = train(frame, model, config.training)
     version = bundles.new_version()
     onnx_model = export_onnx(
@@ -138,7 +147,9 @@ def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
     )
     model_bytes = onnx_model.SerializeToString()
     parity_frame = result.holdout_frame if result.holdout_frame.height else result.train_frame
-    parity_inputs = {name: parity_frame.get_column(name).to_list() for name in MODEL_INPUTS}
+    parity_inputs = {
+        name: parity_frame.get_column(name).to_list() for name in graph_inputs(result.encoder)
+    }
     parity = check_parity(
         model_bytes,
         result.estimator,
@@ -152,7 +163,8 @@ def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
     try:
         (staging / bundles.MODEL_FILE).write_bytes(model_bytes)
         _write_plots(result, staging / "plots")
-        described = _describe(config, model, result, parity, version, staging)
+        online = _write_online_values(config, result, staging)
+        described = _describe(config, model, result, parity, version, staging, online)
         bundles.write_bundle_json(staging, described)
         bundles.verify_bundle(staging)
     except BaseException:
@@ -160,6 +172,30 @@ def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
         raise
     example = {name: values[:3] for name, values in parity_inputs.items()}
     return StagedBundle(staging, described, result, parity, example)
+
+
+def _training_frame(config: PipelineConfig) -> pl.DataFrame:
+    """Rows of the features view, joined with their market features when configured."""
+    sql = "SELECT * FROM features"
+    if config.training.market_features:
+        columns = ", ".join(f"m.{name}" for name in MARKET_FEATURES)
+        sql = f"SELECT f.*, {columns} FROM features AS f JOIN market_features AS m USING (house_id)"
+    frame = pl.from_arrow(query(config.store_path, sql))
+    assert isinstance(frame, pl.DataFrame)
+    if not config.training.market_features:
+        return frame
+    if frame.get_column("sale_date").null_count():
+        message = (
+            "training.market_features needs a sale date on every row, and this data has "
+            "none (the sample has no dates): set training.market_features: false"
+        )
+        raise PipelineError(message)
+    # The first month of data has no earlier sale to describe its market.
+    usable = frame.filter(pl.col("market_ppsf_12m").is_not_null())
+    logger.info(
+        "market features: %d rows without an earlier month left out", frame.height - usable.height
+    )
+    return usable
 
 
 def register_step(
@@ -242,6 +278,7 @@ def _describe(
     parity: ParityReport,
     version: str,
     staging: Path,
+    online: bundles.OnlineSpec | None,
 ) -> bundles.Bundle:
     frame = pl.concat([result.train_frame, result.holdout_frame])
     ranges = observed_ranges(result.train_frame)
@@ -268,7 +305,7 @@ def _describe(
             sha256=bundles.sha256_file(model_path),
             size_bytes=model_path.stat().st_size,
             opset=dict(TARGET_OPSET),
-            inputs=list(MODEL_INPUTS),
+            inputs=graph_inputs(result.encoder),
             outputs=list(OUTPUTS),
             parity_rows=parity.rows,
             parity_max_relative_difference=parity.max_relative_difference,
@@ -309,6 +346,41 @@ def _describe(
             sale_date_max=str(dates.max()) if len(dates) else None,
         ),
         libraries=_library_versions(),
+        online=online,
+    )
+
+
+def _write_online_values(
+    config: PipelineConfig, result: TrainingResult, staging: Path
+) -> bundles.OnlineSpec | None:
+    """Market values per location as of the day after the last sale, for the service."""
+    if not result.encoder.market_features_:
+        return None
+    frame = pl.concat([result.train_frame, result.holdout_frame])
+    last_sale = frame.get_column("sale_date").max()
+    assert isinstance(last_sale, dt.date)
+    as_of = last_sale + dt.timedelta(days=1)
+    names = list(result.encoder.market_features_)
+    locations = result.encoder.categories_["location"]
+    snapshot = market_snapshot(config.store_path, as_of, locations, names)
+    values = {key: [float(v) for v in row if v is not None] for key, row in snapshot.items()}
+    if any(len(row) != len(names) for row in values.values()):
+        raise PipelineError(f"market features as of {as_of} are incomplete: {snapshot}")
+    online = bundles.OnlineValues(
+        as_of=as_of.isoformat(),
+        features=names,
+        locations={key: row for key, row in values.items() if key != FALLBACK},
+        fallback=values[FALLBACK],
+    )
+    path = staging / "online_features.json"
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(online), indent=2) + b"\n")
+    return bundles.OnlineSpec(
+        file=path.name,
+        sha256=bundles.sha256_file(path),
+        as_of=online.as_of,
+        features=names,
+        fallback="a location with no earlier sales, or unknown to the model, takes the "
+        "whole market's values (`fallback`)",
     )
 
 

@@ -28,6 +28,8 @@ __all__ = [
     "Metrics",
     "TrainingResult",
     "conformal_halfwidth",
+    "cv_folds",
+    "cv_scheme",
     "fingerprint",
     "observed_ranges",
     "regression_metrics",
@@ -99,11 +101,11 @@ def train(frame: pl.DataFrame, model: ModelConfig, config: TrainingConfig) -> Tr
     build_estimator(model, seed=config.seed)  # a bad config fails before any fitting
 
     train_frame, holdout_frame, rule = split_holdout(frame, config.holdout_fraction, config.seed)
-    encoder = FeatureEncoder.fit(train_frame)
+    encoder = FeatureEncoder.fit(train_frame, market=config.market_features)
     logger.info("split: %d train, %d holdout (%s)", train_frame.height, holdout_frame.height, rule)
 
-    oof, fold_scores = _cross_validate(train_frame, encoder, model, config)
-    y_train = train_frame.get_column(TARGET).to_numpy()
+    oof, scored, fold_scores = _cross_validate(train_frame, encoder, model, config)
+    y_train = train_frame.get_column(TARGET).to_numpy()[scored]
     cv = regression_metrics(y_train, oof)
     halfwidth = conformal_halfwidth(y_train, oof, config.interval_level)
     logger.info("cv: rmse_log %.4f, mae %.0f, r2 %.3f", cv.rmse_log, cv.mae, cv.r2)
@@ -208,20 +210,52 @@ def observed_ranges(frame: pl.DataFrame) -> dict[str, tuple[float, float]]:
     }
 
 
+def cv_folds(frame: pl.DataFrame, config: TrainingConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit rows, validation rows) per fold, by the configured scheme.
+
+    ``random``: shuffled k-fold. ``time``: forward chaining — the rows are cut by sale
+    date into k + 1 blocks (a date never straddles two) and fold i fits on blocks 0..i
+    and validates on block i + 1, so no model sees a sale later than those it scores.
+    The first block is never scored.
+    """
+    if cv_scheme(config) == "random":
+        folds = KFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
+        return list(folds.split(np.arange(frame.height)))
+    dates = frame.get_column("sale_date")
+    if dates.null_count():
+        message = "time-ordered cross-validation needs a sale date on every row"
+        raise PipelineError(message)
+    ordinal = dates.cast(pl.Int64).to_numpy()
+    cuts = np.quantile(ordinal, np.linspace(0, 1, config.cv_folds + 2)[1:-1], method="lower")
+    block = np.searchsorted(np.unique(cuts), ordinal, side="right")
+    return [
+        (np.flatnonzero(block <= fold), np.flatnonzero(block == fold + 1))
+        for fold in range(int(block.max()))
+    ]
+
+
+def cv_scheme(config: TrainingConfig) -> str:
+    if config.cv_scheme != "auto":
+        return config.cv_scheme
+    return "time" if config.market_features else "random"
+
+
 def _cross_validate(
     frame: pl.DataFrame, encoder: FeatureEncoder, model: ModelConfig, config: TrainingConfig
-) -> tuple[np.ndarray, list[float]]:
-    folds = KFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-    oof = np.empty(frame.height)
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Out-of-fold predictions, the rows they cover, and RMSE(log) per fold."""
+    oof = np.full(frame.height, np.nan)
     scores = []
-    for index, (fit_idx, val_idx) in enumerate(folds.split(np.arange(frame.height)), start=1):
+    folds = cv_folds(frame, config)
+    for index, (fit_idx, val_idx) in enumerate(folds, start=1):
         fit_part, val_part = frame[fit_idx], frame[val_idx]
         estimator = _fit(fit_part, encoder, model, config)
         oof[val_idx] = _to_price(estimator.predict(encoder.transform(val_part)), model.target)
         y_val = val_part.get_column(TARGET).to_numpy()
         scores.append(regression_metrics(y_val, oof[val_idx]).rmse_log)
-        logger.debug("fold %d/%d: rmse_log %.4f", index, config.cv_folds, scores[-1])
-    return oof, scores
+        logger.debug("fold %d/%d: rmse_log %.4f", index, len(folds), scores[-1])
+    scored = ~np.isnan(oof)
+    return oof[scored], scored, scores
 
 
 def _fit_mask(frame: pl.DataFrame, config: TrainingConfig) -> np.ndarray:

@@ -6,11 +6,17 @@
 -- Sales without a date get no market features (NULL): with no time order there is no
 -- "before", and any other rule would read prices the sale could not have known.
 -- tests/featurestore/test_market.py checks all of this by hand and by shuffling prices.
+--
+-- `market_probes` (empty unless training fills it inside a transaction it rolls back) adds
+-- priceless rows: "a sale at this location on this date". That is how the bundle's online
+-- values are computed, by this very view, so serving sees what training saw.
 
 CREATE OR REPLACE VIEW market_features AS
 WITH priced AS (
     SELECT house_id, sale_date, location, price / sqft AS price_per_sqft
     FROM sales_clean
+    UNION ALL
+    SELECT house_id, sale_date, location, NULL FROM market_probes
 ),
 windows AS (
     SELECT
@@ -46,7 +52,17 @@ SELECT
     coalesce(w.loc_sales_36m, 0)                          AS loc_sales_36m,
     w.all_ppsf_median_12m,
     coalesce(w.all_sales_12m, 0)                          AS all_sales_12m,
-    w.all_ppsf_median_12m / w.all_ppsf_median_prior_12m - 1 AS all_ppsf_trend_12m
+    w.all_ppsf_median_12m / w.all_ppsf_median_prior_12m - 1 AS all_ppsf_trend_12m,
+    -- Model inputs: a location with no sale in the window takes the whole market's value,
+    -- the same fallback the service uses for a location it does not know; no trend
+    -- measured yet (the first two years) reads as no change.
+    coalesce(w.loc_ppsf_median_12m, w.all_ppsf_median_12m) AS market_loc_ppsf_12m,
+    coalesce(w.loc_ppsf_median_36m, w.loc_ppsf_median_12m, w.all_ppsf_median_12m)
+                                                          AS market_loc_ppsf_36m,
+    coalesce(w.loc_sales_12m, 0)                          AS market_loc_sales_12m,
+    w.all_ppsf_median_12m                                 AS market_ppsf_12m,
+    coalesce(w.all_ppsf_median_12m / w.all_ppsf_median_prior_12m - 1, 0)
+                                                          AS market_trend_12m
 FROM priced AS p
 LEFT JOIN windows AS w USING (house_id);
 
@@ -67,3 +83,13 @@ COMMENT ON COLUMN market_features.all_sales_12m IS
     'Number of sales in the 12 months before the sale.';
 COMMENT ON COLUMN market_features.all_ppsf_trend_12m IS
     'Market trend: all_ppsf_median_12m over the median of the 12 months before those, minus 1.';
+COMMENT ON COLUMN market_features.market_loc_ppsf_12m IS
+    'Model input: loc_ppsf_median_12m, else the whole market''s (all_ppsf_median_12m).';
+COMMENT ON COLUMN market_features.market_loc_ppsf_36m IS
+    'Model input: loc_ppsf_median_36m, else the 12-month location value, else the market''s.';
+COMMENT ON COLUMN market_features.market_loc_sales_12m IS
+    'Model input: loc_sales_12m (0 when none).';
+COMMENT ON COLUMN market_features.market_ppsf_12m IS
+    'Model input: all_ppsf_median_12m; NULL only in the first month of data (not trained on).';
+COMMENT ON COLUMN market_features.market_trend_12m IS
+    'Model input: all_ppsf_trend_12m, 0 while there is no earlier year to compare with.';

@@ -393,3 +393,14 @@ def test_failing_data_check_stops_the_run_and_keeps_the_model(
     assert {k: v for k, v in after.items() if k != "lake"} == {
         k: v for k, v in before.items() if k != "lake"
     }
+
+
+def test_market_features_need_sale_dates(sample_project: Path, tmp_path: Path) -> None:
+    config = tmp_path / "market.yaml"
+    config.write_text("training:\n  market_features: true\n")
+
+    result = run_hpp_in(sample_project, "train", "--config", str(config))
+
+    assert result.returncode != 0
+    assert "needs a sale date on every row" in result.stderr
+    assert "market_features: false" in result.stderr

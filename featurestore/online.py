@@ -1,0 +1,52 @@
+"""Online market values: what `market_features` gives a sale at each location on a date.
+
+The values are computed by the offline view itself: priceless probe sales are added to
+``market_probes`` inside a transaction that is rolled back, so the stored file is left
+as it was and serving gets exactly the numbers training would have computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from featurestore.errors import StoreBuildError
+
+__all__ = ["FALLBACK", "market_snapshot"]
+
+FALLBACK = "*"
+_PROBE = "__probe__"
+
+
+def market_snapshot(
+    db_path: Path, as_of: dt.date, locations: Sequence[str], columns: Sequence[str]
+) -> dict[str, list[float | None]]:
+    """``columns`` of ``market_features`` for a sale on ``as_of`` at each location.
+
+    The key ``FALLBACK`` holds the values for a location with no earlier sales (the
+    whole market's), which is what the service uses for a location it does not know.
+    """
+    probes: list[tuple[str, dt.date, str | None]] = [
+        (f"{_PROBE}{location}", as_of, location) for location in locations
+    ]
+    probes.append((f"{_PROBE}{FALLBACK}", as_of, None))
+    selected = ", ".join(columns)
+    try:
+        con = duckdb.connect(str(db_path))
+    except duckdb.Error as err:
+        message = f"could not open the feature store {db_path} to compute online values: {err}"
+        raise StoreBuildError(message) from err
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.executemany("INSERT INTO market_probes VALUES (?, ?, ?)", probes)
+        rows = con.execute(
+            f"SELECT house_id, {selected} FROM market_features WHERE house_id LIKE ?",
+            [f"{_PROBE}%"],
+        ).fetchall()
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    return {house_id.removeprefix(_PROBE): list(values) for house_id, *values in rows}
