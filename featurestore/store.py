@@ -64,6 +64,13 @@ class ViewInfo:
     name: str
     description: str | None
     columns: tuple[ColumnInfo, ...]
+    depends_on: tuple[str, ...] = ()
+    point_in_time: bool = False
+
+
+# Views whose values depend on when a sale happened and are computed from earlier sales
+# only (sql/store/market.sql); anything built on them is point-in-time too.
+POINT_IN_TIME_VIEWS = frozenset({"market_features"})
 
 
 def sql_files_in_order(sql_dir: Path) -> list[Path]:
@@ -188,12 +195,19 @@ def _refuse_writes(sql: str) -> None:
 
 
 def catalog(db_path: Path) -> list[ViewInfo]:
-    """List the store's views and their columns with the descriptions from the SQL files."""
+    """List the store's views: columns, descriptions, dependencies, point-in-time or not."""
     con = connect_read_only(db_path)
     try:
         views = con.execute(
-            "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+            "SELECT view_name, comment, sql FROM duckdb_views() WHERE NOT internal "
+            "ORDER BY view_name"
         ).fetchall()
+        tables = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT internal"
+            ).fetchall()
+        }
         columns = con.execute(
             "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
             "WHERE NOT internal ORDER BY table_name, column_index"
@@ -203,7 +217,29 @@ def catalog(db_path: Path) -> list[ViewInfo]:
     by_view: dict[str, list[ColumnInfo]] = {}
     for table, column, data_type, comment in columns:
         by_view.setdefault(table, []).append(ColumnInfo(column, data_type, comment))
-    return [ViewInfo(name, comment, tuple(by_view.get(name, []))) for name, comment in views]
+    names = {name for name, _, _ in views} | tables
+    direct = {
+        name: {w for w in _WORD.findall(_strip_comments(sql).lower()) if w in names} - {name}
+        for name, _, sql in views
+    }
+
+    def closure(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        found = set(direct.get(name, ()))
+        for dependency in direct.get(name, ()):
+            if dependency not in seen:
+                found |= closure(dependency, seen | {name})
+        return found
+
+    return [
+        ViewInfo(
+            name,
+            comment,
+            tuple(by_view.get(name, [])),
+            depends_on=tuple(sorted(direct[name])),
+            point_in_time=bool(({name} | closure(name)) & POINT_IN_TIME_VIEWS),
+        )
+        for name, comment, _ in views
+    ]
 
 
 def _write_settings(con: duckdb.DuckDBPyConnection, settings: StoreSettings) -> None:

@@ -311,17 +311,23 @@ def features_command(args: argparse.Namespace) -> int:
     from featurestore import catalog
 
     config = _config(args)
-    console = _console()
+    table = Table(title=f"features in {config.store_path}", title_justify="left")
+    for column in ("view", "column", "type", "point-in-time", "depends on", "description"):
+        table.add_column(column)
     for view in catalog(config.store_path):
-        table = Table(
-            title=f"{view.name}: {view.description or ''}", title_justify="left", expand=False
+        depends = ", ".join(view.depends_on)
+        table.add_row(
+            view.name,
+            "",
+            "view",
+            "yes" if view.point_in_time else "no",
+            depends,
+            view.description or "",
+            style="bold",
         )
-        table.add_column("column")
-        table.add_column("type")
-        table.add_column("description")
         for column in view.columns:
-            table.add_row(column.name, column.type, column.description or "")
-        console.print(table)
+            table.add_row("", column.name, column.type, "", "", column.description or "")
+    _console().print(table)
     return 0
 
 

@@ -32,3 +32,15 @@ COMMENT ON COLUMN features.bed_bath_ratio IS
 COMMENT ON COLUMN features.sqft_per_bedroom IS
     'Living area per bedroom; bedrooms floored at 1 (studios).';
 COMMENT ON COLUMN features.price IS 'Target only. No feature is derived from it.';
+COMMENT ON COLUMN features.house_id IS 'Stable id of the sale (sales.house_id).';
+COMMENT ON COLUMN features.sale_date IS 'Month of sale; NULL when the source has no dates.';
+COMMENT ON COLUMN features.sqft IS 'Model input: above-grade living area, square feet.';
+COMMENT ON COLUMN features.bedrooms IS 'Model input: bedrooms (median-filled when missing).';
+COMMENT ON COLUMN features.bathrooms IS
+    'Model input: full + 0.5 x half bathrooms (median-filled when missing).';
+COMMENT ON COLUMN features.year_built IS
+    'Raw input; enters the model as house_age (median-filled when missing).';
+COMMENT ON COLUMN features.location IS 'Model input, one-hot: normalised location.';
+COMMENT ON COLUMN features.condition IS 'Model input, one-hot: normalised overall condition.';
+COMMENT ON COLUMN features.is_outlier IS
+    'sales_clean.is_outlier; used only to leave rows out of fitting when configured.';

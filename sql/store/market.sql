@@ -93,3 +93,6 @@ COMMENT ON COLUMN market_features.market_ppsf_12m IS
     'Model input: all_ppsf_median_12m; NULL only in the first month of data (not trained on).';
 COMMENT ON COLUMN market_features.market_trend_12m IS
     'Model input: all_ppsf_trend_12m, 0 while there is no earlier year to compare with.';
+COMMENT ON COLUMN market_features.house_id IS 'The sale these market values describe.';
+COMMENT ON COLUMN market_features.sale_date IS 'Its sale date: every window ends the day before.';
+COMMENT ON COLUMN market_features.location IS 'Its normalised location (the window partition).';

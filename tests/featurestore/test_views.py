@@ -187,3 +187,16 @@ def test_catalog_has_descriptions_from_the_sql_files(tmp_path: Path) -> None:
     columns = {c.name: c.description for c in views["features"].columns}
     assert "at sale" in (columns["house_age"] or "")
     assert views["features"].description
+
+
+def test_catalog_knows_dependencies_and_point_in_time_views(tmp_path: Path) -> None:
+    db = make_store(tmp_path, [row("1")])
+
+    views = {view.name: view for view in catalog(db)}
+
+    assert views["features"].depends_on == ("sales_clean", "settings")
+    assert views["sales_clean"].depends_on == ("sales", "settings")
+    assert views["market_features"].point_in_time
+    assert not views["features"].point_in_time
+    assert all(c.description for c in views["features"].columns)
+    assert all(c.description for c in views["market_features"].columns)
