@@ -11,9 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
-
-from featurestore.errors import StoreBuildError
+from featurestore.store import connect
 
 __all__ = ["FALLBACK", "market_snapshot"]
 
@@ -34,11 +32,7 @@ def market_snapshot(
     ]
     probes.append((f"{_PROBE}{FALLBACK}", as_of, None))
     selected = ", ".join(columns)
-    try:
-        con = duckdb.connect(str(db_path))
-    except duckdb.Error as err:
-        message = f"could not open the feature store {db_path} to compute online values: {err}"
-        raise StoreBuildError(message) from err
+    con = connect(db_path)
     try:
         con.execute("BEGIN TRANSACTION")
         con.executemany("INSERT INTO market_probes VALUES (?, ?, ?)", probes)

@@ -28,6 +28,7 @@ __all__ = [
     "ViewInfo",
     "build_store",
     "catalog",
+    "connect",
     "connect_read_only",
     "query",
     "sql_files_in_order",
@@ -118,12 +119,11 @@ def build_store(
         message = f"no ingested data in {lake_dir}: run `hpp ingest` first"
         raise StoreBuildError(message)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    variables = {"lake_dir": _sql_string_body(lake_dir.resolve().as_posix())}
+    variables = {"lake_dir": _sql_string_body(_lake_reference(db_path, lake_dir))}
     try:
-        con = duckdb.connect(str(db_path))
-    except duckdb.Error as err:
-        message = f"could not open the feature store {db_path}: {err}"
-        raise StoreBuildError(message) from err
+        con = connect(db_path)
+    except QueryError as err:
+        raise StoreBuildError(str(err)) from err
     try:
         con.execute("BEGIN TRANSACTION")
         _write_settings(con, settings)
@@ -149,15 +149,28 @@ def build_store(
     return views
 
 
+def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store so that its views find the lake relative to the store's folder.
+
+    The views read ``lake/…`` (a path relative to the folder holding the database), and
+    DuckDB resolves relative paths through ``file_search_path``; so the whole data folder
+    can be moved or mounted elsewhere (a container) without rebuilding the views.
+    """
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only)
+        folder = _sql_string_body(db_path.resolve().parent.as_posix())
+        con.execute(f"SET file_search_path = '{folder}'")
+    except duckdb.Error as err:
+        raise QueryError(f"could not open the feature store {db_path}: {err}") from err
+    return con
+
+
 def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     """Open the store for reading; writes through this connection fail."""
     if not db_path.is_file():
         message = f"no feature store at {db_path}: run `hpp build` (or `hpp run`) first"
         raise QueryError(message)
-    try:
-        return duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as err:
-        raise QueryError(f"could not open the feature store {db_path}: {err}") from err
+    return connect(db_path, read_only=True)
 
 
 def query(db_path: Path, sql: str) -> pa.Table:
@@ -269,6 +282,12 @@ def _write_settings(con: duckdb.DuckDBPyConnection, settings: StoreSettings) -> 
         "COMMENT ON TABLE known_categories IS "
         "'Vocabulary of each category column (checks.known_categories in the config).'"
     )
+
+
+def _lake_reference(db_path: Path, lake_dir: Path) -> str:
+    """The lake as the views should name it: relative to the store's folder when inside it."""
+    lake, folder = lake_dir.resolve(), db_path.resolve().parent
+    return lake.relative_to(folder).as_posix() if lake.is_relative_to(folder) else lake.as_posix()
 
 
 def _strip_comments(text: str) -> str:

@@ -200,3 +200,13 @@ def test_catalog_knows_dependencies_and_point_in_time_views(tmp_path: Path) -> N
     assert not views["features"].point_in_time
     assert all(c.description for c in views["features"].columns)
     assert all(c.description for c in views["market_features"].columns)
+
+
+def test_store_keeps_working_after_the_data_folder_moves(tmp_path: Path) -> None:
+    (tmp_path / "before").mkdir()
+    make_store(tmp_path / "before", [row("1"), row("2")])
+
+    moved = tmp_path / "after"
+    (tmp_path / "before").rename(moved)
+
+    assert one(moved / "store.duckdb", "SELECT count(*) FROM features") == [(2,)]
