@@ -312,8 +312,8 @@ def features_command(args: argparse.Namespace) -> int:
 
     config = _config(args)
     table = Table(title=f"features in {config.store_path}", title_justify="left")
-    for column in ("view", "column", "type", "point-in-time", "depends on", "description"):
-        table.add_column(column)
+    for heading in ("view", "column", "type", "point-in-time", "depends on", "description"):
+        table.add_column(heading)
     for view in catalog(config.store_path):
         depends = ", ".join(view.depends_on)
         table.add_row(
