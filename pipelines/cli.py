@@ -347,7 +347,9 @@ def verify_command(args: argparse.Namespace) -> int:
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # Piped output is read by programs and pagers: do not fold tables at 80 columns.
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, width=width)
 
 
 def _step_display(console: Any) -> Any:
