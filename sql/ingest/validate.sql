@@ -69,6 +69,14 @@ checked AS (
             CASE WHEN location IS NOT NULL AND trim(location) = '' THEN 'location is empty' END,
             CASE WHEN condition IS NOT NULL AND trim(condition) = ''
                  THEN 'condition is empty' END,
+            -- DuckDB reads "nan", "inf" and "1e400" as numbers; none is a usable value.
+            CASE WHEN NOT isfinite(price) THEN 'price is not a finite number' END,
+            CASE WHEN NOT isfinite(sqft) THEN 'sqft is not a finite number' END,
+            CASE WHEN NOT isfinite(bedrooms) THEN 'bedrooms is not a finite number' END,
+            CASE WHEN NOT isfinite(bathrooms) THEN 'bathrooms is not a finite number' END,
+            CASE WHEN NOT isfinite(year_built) THEN 'year_built is not a finite number' END,
+            CASE WHEN NOT isfinite(latitude) OR NOT isfinite(longitude)
+                 THEN 'latitude/longitude is not a finite number' END,
             CASE WHEN count(*) OVER (PARTITION BY house_id) > 1
                  THEN 'house_id is not unique: ' || house_id END
         ), '') AS reject_reason

@@ -39,6 +39,9 @@ def test_ingest_sample_accepts_every_row(tmp_path: Path) -> None:
         ("300000,1500,3,2,Suburb,2999,Good", "year_built is in the future"),
         ("300000,1500,3,2,   ,1990,Good", "location is empty"),
         ('300000,1500,3,2,Suburb,1990," "', "condition is empty"),
+        ("nan,1500,3,2,Suburb,1990,Good", "price is not a finite number"),
+        ("300000,inf,3,2,Suburb,1990,Good", "sqft is not a finite number"),
+        ("300000,1500,3,1e400,Suburb,1990,Good", "bathrooms is not a finite number"),
     ],
     ids=[
         "no-price",
@@ -50,6 +53,9 @@ def test_ingest_sample_accepts_every_row(tmp_path: Path) -> None:
         "built-in-future",
         "blank-location",
         "blank-condition",
+        "nan-price",
+        "infinite-sqft",
+        "overflowing-bathrooms",
     ],
 )
 def test_ingest_rejects_bad_row_with_reason(tmp_path: Path, row: str, reason: str) -> None:
