@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         SchemaError,
         StoreBuildError,
     )
-    from featurestore.ingest import IngestReport, ingest
+    from featurestore.ingestion import IngestReport, ingest
     from featurestore.schema import (
         CATEGORICAL_INPUTS,
         CATEGORY_NORMALISATION_RULE,
@@ -45,8 +45,8 @@ _HOMES = {
     "QueryError": "featurestore.errors",
     "SchemaError": "featurestore.errors",
     "StoreBuildError": "featurestore.errors",
-    "IngestReport": "featurestore.ingest",
-    "ingest": "featurestore.ingest",
+    "IngestReport": "featurestore.ingestion",
+    "ingest": "featurestore.ingestion",
     "CATEGORICAL_INPUTS": "featurestore.schema",
     "CATEGORY_NORMALISATION_RULE": "featurestore.schema",
     "MODEL_INPUTS": "featurestore.schema",

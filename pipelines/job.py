@@ -34,7 +34,7 @@ from featurestore import (
     query,
 )
 from featurestore.checks import CheckResult, raise_for_failures, run_checks
-from featurestore.ingest import read_manifest
+from featurestore.ingestion import read_manifest
 from featurestore.online import FALLBACK, market_snapshot
 from pipelines import bundle as bundles
 from pipelines.config import ModelConfig, PipelineConfig
