@@ -106,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=verify_command)
 
     serve = commands.add_parser("serve", help="start the prediction service (serving/)")
-    _config_flags(serve)
+    # The service reads no pipeline config (that needs the training stack): a bundle only.
+    serve.add_argument("--models-dir", type=Path, help="folder holding models/<name>/")
     _serving_cli().configure_parser(serve)
     serve.set_defaults(handler=lambda args: _serving_cli().serve_command(args))
 

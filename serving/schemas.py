@@ -1,0 +1,295 @@
+"""Request and response schemas as msgspec Structs.
+
+The request structs are built at start-up from the bundle's feature schema: field order,
+descriptions, training ranges and known categories come from ``bundle.json``; the rules
+that make an input physically valid (a positive area, whole bedrooms, bathrooms in half
+steps) are declared once in ``FIELD_RULES`` and enforced by msgspec while decoding.
+Values that are valid but unusual (outside the training range, an unknown category) are
+not errors: the predictor answers with a warning, or refuses them in strict mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from pipelines.bundle import Bundle, FeatureSchema, InputSpec, MetricsSpec, TrainingData
+
+__all__ = [
+    "FIELD_RULES",
+    "BatchPrediction",
+    "ErrorBody",
+    "FieldRule",
+    "Health",
+    "InputInfo",
+    "InputWarning",
+    "IntervalInfo",
+    "ModelInfo",
+    "ModelRef",
+    "Prediction",
+    "PredictionInterval",
+    "PredictionItem",
+    "Problem",
+    "Readiness",
+    "RequestTypes",
+    "build_request_types",
+    "model_info",
+]
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """What a valid value of one input looks like, for msgspec, OpenAPI and people."""
+
+    kind: Literal["number", "category"]
+    text: str
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    max_length: int | None = None
+
+    def meta(self, description: str, example: Any) -> msgspec.Meta:
+        # Upper bounds double as the finiteness check: JSON cannot spell NaN, and an
+        # overflowing literal such as 1e999 fails the bound instead of reaching the model.
+        constraints: dict[str, Any] = {
+            "ge": self.minimum,
+            "gt": self.exclusive_minimum,
+            "le": self.maximum,
+            "multiple_of": self.step,
+            "min_length": 1 if self.kind == "category" else None,
+            "max_length": self.max_length,
+        }
+        return msgspec.Meta(
+            **{key: value for key, value in constraints.items() if value is not None},
+            description=f"{description}. Rule: {self.text}.",
+            examples=[example],
+        )
+
+
+# The year-built ceiling moves with the calendar, so the predictor checks it per request.
+FIELD_RULES: dict[str, FieldRule] = {
+    "sqft": FieldRule(
+        "number", "greater than 0 and at most 1,000,000", exclusive_minimum=0, maximum=1e6
+    ),
+    "bedrooms": FieldRule("number", "a whole number from 0 to 100", 0, None, 100, 1),
+    "bathrooms": FieldRule("number", "a multiple of 0.5 from 0 to 100", 0, None, 100, 0.5),
+    "year_built": FieldRule(
+        "number", "a whole year from 1000 to the current year", 1000, None, 9999, 1
+    ),
+    "location": FieldRule("category", "1 to 100 characters", max_length=100),
+    "condition": FieldRule("category", "1 to 100 characters", max_length=100),
+}
+
+
+@dataclass(frozen=True)
+class RequestTypes:
+    """The request types built from one bundle (see ``build_request_types``)."""
+
+    house: type[msgspec.Struct]
+    batch: type[msgspec.Struct]
+    house_list: Any  # Annotated[list[house], Meta(...)]: the /batch-predict body
+    field_names: tuple[str, ...]
+
+
+def build_request_types(schema: FeatureSchema, *, max_batch: int) -> RequestTypes:
+    """Build ``House``, ``HouseBatch`` and the bare-list body from the bundle's inputs."""
+    fields = [(spec.name, _annotation(spec)) for spec in schema.inputs]
+    house = msgspec.defstruct(
+        "House", fields, forbid_unknown_fields=True, frozen=True, module=__name__
+    )
+    described = f"1 to {max_batch:,} houses; results come back in the same order."
+    house_list = Annotated[
+        list[house],  # type: ignore[valid-type]
+        msgspec.Meta(min_length=1, max_length=max_batch, description=described),
+        # Litestar's body marker: it documents the list limits from here, not from Meta.
+        Body(
+            media_type=RequestEncodingType.JSON,
+            min_items=1,
+            max_items=max_batch,
+            description=described,
+        ),
+    ]
+    batch = msgspec.defstruct(
+        "HouseBatch",
+        [("houses", house_list)],
+        forbid_unknown_fields=True,
+        frozen=True,
+        module=__name__,
+    )
+    names = tuple(spec.name for spec in schema.inputs)
+    return RequestTypes(house=house, batch=batch, house_list=house_list, field_names=names)
+
+
+def _annotation(spec: InputSpec) -> Any:
+    rule = FIELD_RULES[spec.name]
+    if rule.kind == "category":
+        known = ", ".join(spec.categories or [])
+        description = f"{spec.description}; known values (any case, spaces ignored): {known}"
+        example = (spec.categories or ["unknown"])[0]
+        return Annotated[str, rule.meta(description, example)]
+    described = spec.description
+    if spec.min is not None and spec.max is not None:
+        described += f"; the model was trained on {spec.min:g} to {spec.max:g}"
+    return Annotated[float, rule.meta(described, _typical(spec, rule))]
+
+
+def _typical(spec: InputSpec, rule: FieldRule) -> float:
+    low = spec.min if spec.min is not None else 1.0
+    high = spec.max if spec.max is not None else low
+    step = rule.step or 1.0
+    return round((low + high) / 2 / step) * step
+
+
+# -- responses ------------------------------------------------------------------------
+
+
+class PredictionInterval(msgspec.Struct, frozen=True):
+    lower: float
+    upper: float
+    level: float
+
+
+class ModelRef(msgspec.Struct, frozen=True):
+    name: str
+    version: str
+
+
+class InputWarning(msgspec.Struct, frozen=True):
+    field: str
+    code: Literal["unknown_category", "outside_training_range"]
+    message: str
+
+
+class Prediction(msgspec.Struct, frozen=True):
+    predicted_price: float
+    interval: PredictionInterval
+    model: ModelRef
+    warnings: list[InputWarning]
+
+
+class PredictionItem(msgspec.Struct, frozen=True):
+    predicted_price: float
+    interval: PredictionInterval
+    warnings: list[InputWarning]
+
+
+class BatchPrediction(msgspec.Struct, frozen=True):
+    model: ModelRef
+    predictions: list[PredictionItem]
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One reason a request was refused: where in the body, and what would be accepted."""
+
+    location: str
+    message: str
+    field: str | None = None
+    allowed: list[str] | None = None
+
+
+class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The body of every 4xx/5xx answer (Litestar's error shape)."""
+
+    status_code: int
+    detail: str
+    extra: list[Problem] | dict[str, Any] | None = None
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct, frozen=True):
+    ready: bool
+    model: ModelRef
+    detail: str
+
+
+class InputInfo(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One input as a form needs it: the rule, the training range, the known values."""
+
+    name: str
+    kind: Literal["number", "category"]
+    description: str
+    rule: str
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    training_min: float | None = None
+    training_max: float | None = None
+    categories: list[str] | None = None
+
+
+class IntervalInfo(msgspec.Struct, frozen=True):
+    level: float
+    method: str
+    cv_coverage: float
+    holdout_coverage: float | None
+
+
+class ModelInfo(msgspec.Struct, frozen=True):
+    name: str
+    version: str
+    created_at: str
+    kind: str
+    target: str
+    onnx_sha256: str
+    inputs: list[InputInfo]
+    reference_year: int
+    category_normalisation: str
+    strict_categories: bool
+    max_batch: int
+    market_features: list[str]
+    """Inputs the service adds by location from the bundle (none unless trained so)."""
+    market_values_as_of: str | None
+    interval: IntervalInfo
+    metrics: MetricsSpec
+    training_data: TrainingData
+
+
+def model_info(bundle: Bundle, *, strict_categories: bool, max_batch: int) -> ModelInfo:
+    schema = bundle.feature_schema
+    interval = bundle.interval
+    return ModelInfo(
+        name=bundle.name,
+        version=bundle.version,
+        created_at=bundle.created_at,
+        kind=bundle.model.kind,
+        target=bundle.model.target,
+        onnx_sha256=bundle.onnx.sha256,
+        inputs=[_input_info(spec) for spec in schema.inputs],
+        reference_year=schema.reference_year,
+        category_normalisation=schema.category_normalisation,
+        strict_categories=strict_categories,
+        max_batch=max_batch,
+        market_features=list(bundle.online.features) if bundle.online else [],
+        market_values_as_of=bundle.online.as_of if bundle.online else None,
+        interval=IntervalInfo(
+            interval.level, interval.method, interval.cv_coverage, interval.holdout_coverage
+        ),
+        metrics=bundle.metrics,
+        training_data=bundle.training_data,
+    )
+
+
+def _input_info(spec: InputSpec) -> InputInfo:
+    rule = FIELD_RULES[spec.name]
+    return InputInfo(
+        name=spec.name,
+        kind=rule.kind,
+        description=spec.description,
+        rule=rule.text,
+        minimum=rule.minimum,
+        exclusive_minimum=rule.exclusive_minimum,
+        maximum=rule.maximum,
+        step=rule.step,
+        training_min=spec.min,
+        training_max=spec.max,
+        categories=list(spec.categories) if spec.categories is not None else None,
+    )
