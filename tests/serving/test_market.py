@@ -90,3 +90,41 @@ def _onnx_price(
     }
     assert set(feeds) == known
     return float(session.run(["price"], feeds)[0][0])
+
+
+def test_service_sees_what_the_offline_view_computes_after_the_cut_off(
+    market_bundle: Path, market_service: RunningService, tmp_path: Path
+) -> None:
+    """A sale dated on the bundle's as-of day, priced through the service, gets the same
+    market inputs as the offline SQL view computes for it from the lake."""
+    import duckdb
+    import onnxruntime as ort
+
+    from featurestore import StoreSettings, build_store, query
+
+    online = json.loads((market_bundle / "online_features.json").read_text())
+    lake = market_bundle.parents[2] / "data" / "lake"
+    new_lake = tmp_path / "lake"
+    new_lake.mkdir()
+    duckdb.sql(f"""
+        COPY (
+            SELECT * FROM read_parquet('{lake / "sales.parquet"}')
+            UNION ALL BY NAME
+            (SELECT * REPLACE ('new-sale' AS house_id, DATE '{online["as_of"]}' AS sale_date)
+             FROM read_parquet('{lake / "sales.parquet"}') WHERE location = 'College_Creek'
+             LIMIT 1)
+        ) TO '{new_lake / "sales.parquet"}' (FORMAT parquet)
+    """)
+    (new_lake / "rejects.parquet").write_bytes((lake / "rejects.parquet").read_bytes())
+    build_store(tmp_path / "store.duckdb", new_lake, StoreSettings())
+    names = ", ".join(online["features"])
+    [offline] = query(
+        tmp_path / "store.duckdb",
+        f"SELECT {names} FROM market_features WHERE house_id = 'new-sale'",
+    ).to_pylist()
+
+    assert list(offline.values()) == online["locations"]["college_creek"]
+    session = ort.InferenceSession(str(market_bundle / "model.onnx"))
+    served = httpx.post(f"{market_service.url}/predict", json=HOUSE).json()
+    expected = _onnx_price(session, HOUSE, online["features"], list(offline.values()))
+    assert served["predicted_price"] == expected
