@@ -83,7 +83,7 @@ def test_missing_bundle_is_refused(tmp_path: Path) -> None:
         (["--port", "0"], {}, "invalid --port (or $HPP_PORT)"),
         ([], {"HPP_WORKERS": "many"}, "invalid --workers (or $HPP_WORKERS)"),
         ([], {"HPP_STRICT_CATEGORIES": "perhaps"}, "invalid --strict-categories"),
-        (["--config", "configs/pipeline.yaml"], {}, "reads no pipeline config"),
+        (["--config", "configs/pipeline.yaml"], {}, "unrecognized arguments: --config"),
     ],
     ids=["port_flag", "workers_env", "strict_env", "config_flag"],
 )
