@@ -57,8 +57,9 @@ def raise_for_failures(results: list[CheckResult]) -> None:
         lines.append(f"  {result.name}: {result.violations} row(s) — {result.description}")
         lines.extend(f"    {row}" for row in result.sample)
     lines.append(
-        "Fix the source data (see `hpp sql` to explore it) and run again; "
-        "the last good model bundle is untouched."
+        "Fix the source data (explore it with `hpp sql`), or the rule's setting in the "
+        "config (e.g. checks.known_categories), and run again; the last good model bundle "
+        "and the lake's previous data are kept."
     )
     raise DataCheckError("\n".join(lines))
 

@@ -79,6 +79,8 @@ def _register_ames(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _register_file(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    if path.is_dir():
+        raise IngestError(f"input {path} is a folder: give the path of a CSV or Parquet file")
     if not path.is_file():
         raise IngestError(f"input file {path} does not exist")
     if path.stat().st_size == 0:
@@ -95,7 +97,13 @@ def _register_file(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE raw_file AS SELECT * FROM {reader}", [str(path)])
     except duckdb.Error as err:
-        raise IngestError(f"could not read {path}: {err}") from err
+        # DuckDB's sniffer explains itself at length, with options a user cannot set here.
+        first_line = str(err).strip().splitlines()[0]
+        message = (
+            f"could not read {path} as {suffix.lstrip('.').upper()}: {first_line}. Expected "
+            "a comma-separated file with a header row (or Parquet)."
+        )
+        raise IngestError(message) from err
     return "raw_file"
 
 

@@ -28,6 +28,9 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # An unreachable tracking server should fail in seconds, not after minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -37,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        # A path the user gave that cannot be read or written: say which, without a trace.
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as err:
         if not _is_ours(err):
             raise
@@ -254,10 +261,12 @@ def check_command(args: argparse.Namespace) -> int:
 
 def train_command(args: argparse.Namespace) -> int:
     from pipelines import bundle as bundles
-    from pipelines.job import publish_step, train_step
+    from pipelines.job import check_step, publish_step, train_step
 
     config = _config(args)
-    staged = train_step(config, _model(args, config))
+    model = _model(args, config)
+    check_step(config)  # never publish a model of data that fails its checks
+    staged = train_step(config, model)
     try:
         published = publish_step(staged)
     except BaseException:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import platform
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -49,7 +51,12 @@ from pipelines.export import (
 )
 from pipelines.features import MARKET_FEATURES
 from pipelines.plots import write_diagnostic_plots
-from pipelines.tracking import RegistryRecord, log_bundle, write_registry_record
+from pipelines.tracking import (
+    RegistryRecord,
+    check_tracking_reachable,
+    log_bundle,
+    write_registry_record,
+)
 from pipelines.training import TrainingResult, observed_ranges, train
 
 __all__ = [
@@ -233,25 +240,53 @@ def run_job(
     """The main job, end to end. Raises on the first failing step; publishes last."""
     started = time.perf_counter()
     step = display or _silent
-    with step("ingest"):
-        report = ingest_step(config, source)
-    with step("build views"):
-        views = build_step(config)
-    with step("data checks"):
-        check_step(config)
-    with step("train, export, check parity"):
-        staged = train_step(config, model)
-    try:
-        with step("register in MLflow"):
-            record = register_step(config, staged.directory, tracking_uri, staged.input_example)
-        with step("publish bundle"):
-            published = bundles.publish_bundle(staged.directory, staged.bundle.version)
-    except BaseException:
-        bundles.discard_staging(staged.directory)
-        raise
+    check_tracking_reachable(tracking_uri)  # before any work, not after training
+    with _lake_restored_on_failure(config.lake_dir):
+        with step("ingest"):
+            report = ingest_step(config, source)
+        with step("build views"):
+            views = build_step(config)
+        with step("data checks"):
+            check_step(config)
+        with step("train, export, check parity"):
+            staged = train_step(config, model)
+        try:
+            with step("register in MLflow"):
+                record = register_step(config, staged.directory, tracking_uri, staged.input_example)
+            with step("publish bundle"):
+                published = bundles.publish_bundle(staged.directory, staged.bundle.version)
+        except BaseException:
+            bundles.discard_staging(staged.directory)
+            raise
     return JobSummary(
         report, views, staged.bundle, published, record, time.perf_counter() - started
     )
+
+
+@contextlib.contextmanager
+def _lake_restored_on_failure(lake_dir: Path) -> Iterator[None]:
+    """Put the lake's previous files back if any later step of the run fails.
+
+    Ingest replaces the lake's files by rename, so hard links taken beforehand keep the
+    old contents at no cost; a failed check, training or registration restores them, and
+    the views (which read the lake by path) see the last good data again.
+    """
+    backup = lake_dir.parent / f".lake-before-run-{os.getpid()}"
+    shutil.rmtree(backup, ignore_errors=True)
+    backup.mkdir(parents=True)
+    previous = [path for path in lake_dir.glob("*") if path.is_file()] if lake_dir.is_dir() else []
+    for path in previous:
+        os.link(path, backup / path.name)
+    try:
+        yield
+    except BaseException:
+        for path in backup.iterdir():
+            os.replace(path, lake_dir / path.name)
+        if previous:
+            logger.info("run failed: restored the previous lake in %s", lake_dir)
+        raise
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def publish_step(staged: StagedBundle) -> Path:

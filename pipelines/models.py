@@ -26,6 +26,12 @@ def _construct(kind: str, params: dict[str, Any], seed: int) -> RegressorMixin:
     if kind == "xgboost":
         from xgboost import XGBRegressor
 
+        # XGBoost accepts these silently and trains an empty or broken model.
+        for name, low in (("n_estimators", 1), ("max_depth", 0), ("learning_rate", 1e-12)):
+            value = params.get(name, low)
+            if not (isinstance(value, int | float) and value >= low):
+                raise ValueError(f"{name} must be a number >= {low:g}, got {value!r}")
+
         params.setdefault("random_state", seed)
         params.setdefault("n_jobs", 2)
         params.setdefault("tree_method", "hist")

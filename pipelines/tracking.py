@@ -21,6 +21,7 @@ from pipelines.errors import TrackingError
 
 __all__ = [
     "RegistryRecord",
+    "check_tracking_reachable",
     "default_tracking_uri",
     "log_bundle",
     "resolve_tracking_uri",
@@ -56,6 +57,24 @@ def default_tracking_uri(folder: Path | None = None) -> str:
 
 def resolve_tracking_uri(flag: str | None) -> str:
     return flag or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+
+
+def check_tracking_reachable(uri: str, timeout: float = 5.0) -> None:
+    """Fail fast when a tracking server is down, instead of after training and retries."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+            return
+    except (urllib.error.URLError, OSError) as err:
+        message = (
+            f"MLflow tracking server {uri} is not reachable ({err}); start it, or pass "
+            "another --tracking-uri (default: sqlite:///./mlflow.db, no server needed)"
+        )
+        raise TrackingError(message) from err
 
 
 def log_bundle(

@@ -389,10 +389,60 @@ def test_failing_data_check_stops_the_run_and_keeps_the_model(
     assert "1 of 5 data checks failed" in result.stderr
     assert "'value': 'atlantis'" in result.stderr
     assert check.returncode != 0 and "FAIL" in check.stdout
-    after = snapshot(sample_project)
-    assert {k: v for k, v in after.items() if k != "lake"} == {
-        k: v for k, v in before.items() if k != "lake"
-    }
+    assert snapshot(sample_project) == before  # the lake too: the run put it back
+    train = run_hpp_in(sample_project, "train", "--config", str(config))
+    assert train.returncode != 0 and "data checks failed" in train.stderr
+    assert snapshot(sample_project) == before
+
+
+def test_unreachable_tracking_server_fails_fast_and_changes_nothing(
+    sample_project: Path,
+) -> None:
+    before = snapshot(sample_project)
+    started = time.monotonic()
+
+    result = run_hpp_in(
+        sample_project,
+        "run",
+        "--source",
+        "sample",
+        "--tracking-uri",
+        f"http://127.0.0.1:{free_port()}",
+    )
+
+    assert result.returncode != 0
+    assert "is not reachable" in result.stderr
+    assert time.monotonic() - started < 60
+    assert snapshot(sample_project) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("sql", "SELECT 1", "--output", "/nonexistent/dir/x.parquet"), "No such file"),
+        (("run", "--input", "/"), "is a folder"),
+    ],
+    ids=["sql-output-folder-missing", "input-is-a-folder"],
+)
+def test_path_errors_are_one_line(
+    sample_project: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run_hpp_in(sample_project, *args)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_binary_input_is_refused_in_one_line(sample_project: Path, tmp_path: Path) -> None:
+    path = tmp_path / "binary.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+
+    result = run_hpp_in(sample_project, "run", "--input", str(path))
+
+    assert result.returncode != 0
+    assert "Expected a comma-separated file with a header row" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3
 
 
 def test_market_features_need_sale_dates(sample_project: Path, tmp_path: Path) -> None:

@@ -83,3 +83,9 @@ def test_training_reports_cv_holdout_and_interval(sample_frame: pl.DataFrame) ->
     assert result.interval.log_halfwidth > 0
     assert 0.0 <= (result.interval.holdout_coverage or 0.0) <= 1.0
     assert result.reference_year == 2024  # the sample has no sale dates: the configured year
+
+
+@pytest.mark.parametrize("params", [{"n_estimators": -3}, {"learning_rate": 0}, {"max_depth": -1}])
+def test_xgboost_nonsense_parameters_are_config_errors(params: dict[str, float]) -> None:
+    with pytest.raises(ConfigError, match="must be a number"):
+        build_estimator(ModelConfig(kind="xgboost", params=params), seed=0)
