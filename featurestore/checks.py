@@ -8,6 +8,7 @@ violating rows and shows a few of them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import duckdb
 
 from featurestore._resources import resource_path
 from featurestore.errors import DataCheckError
+from featurestore.schema import normalise_category
 from featurestore.store import connect_read_only
 
 __all__ = ["CheckResult", "raise_for_failures", "run_checks"]
@@ -36,12 +38,28 @@ class CheckResult:
 
 
 def run_checks(
-    db_path: Path, *, checks_dir: Path | None = None, sample_rows: int = 5
+    db_path: Path,
+    *,
+    known_categories: Mapping[str, Sequence[str]] | None = None,
+    checks_dir: Path | None = None,
+    sample_rows: int = 5,
 ) -> list[CheckResult]:
-    """Run every check against the store, read-only; return one result per check."""
+    """Run every check against the store, read-only; return one result per check.
+
+    ``known_categories`` (the config's ``checks.known_categories``) becomes a temporary
+    table for the vocabulary check, so the rules come from the config in force now.
+    """
     checks_dir = checks_dir or resource_path("sql", "checks")
     con = connect_read_only(db_path)
     try:
+        con.execute("CREATE TEMP TABLE known_categories (column_name VARCHAR, value VARCHAR)")
+        rows = [
+            (column, normalise_category(value))
+            for column, values in (known_categories or {}).items()
+            for value in values
+        ]
+        if rows:
+            con.executemany("INSERT INTO known_categories VALUES (?, ?)", rows)
         return [_run(con, path, sample_rows) for path in sorted(checks_dir.glob("*.sql"))]
     finally:
         con.close()

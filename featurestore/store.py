@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -20,7 +19,6 @@ import pyarrow as pa
 
 from featurestore._resources import resource_path
 from featurestore.errors import QueryError, StoreBuildError
-from featurestore.schema import normalise_category
 
 __all__ = [
     "ColumnInfo",
@@ -50,7 +48,6 @@ class StoreSettings:
     iqr_multiplier: float = 1.5
     max_sqft: float = 4000.0
     reference_year: int = 2024
-    known_categories: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -269,18 +266,6 @@ def _write_settings(con: duckdb.DuckDBPyConnection, settings: StoreSettings) -> 
         "COMMENT ON TABLE market_probes IS 'Priceless what-if sales for the market_features "
         "view; always empty in the stored file (training fills it inside a rolled-back "
         "transaction).'"
-    )
-    con.execute("CREATE OR REPLACE TABLE known_categories (column_name VARCHAR, value VARCHAR)")
-    rows = [
-        (column, normalise_category(value))
-        for column, values in settings.known_categories.items()
-        for value in values
-    ]
-    if rows:
-        con.executemany("INSERT INTO known_categories VALUES (?, ?)", rows)
-    con.execute(
-        "COMMENT ON TABLE known_categories IS "
-        "'Vocabulary of each category column (checks.known_categories in the config).'"
     )
 
 

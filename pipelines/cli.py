@@ -240,7 +240,7 @@ def check_command(args: argparse.Namespace) -> int:
     from featurestore.checks import run_checks
 
     config = _config(args)
-    results = run_checks(config.store_path)
+    results = run_checks(config.store_path, known_categories=config.known_categories)
     table = Table(title=f"data checks on {config.store_path}", title_justify="left")
     for column in ("check", "result", "rows", "rule"):
         table.add_column(column)

@@ -79,13 +79,16 @@ class PipelineConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mlflow: MlflowConfig = MlflowConfig()
     checks: ChecksConfig = ChecksConfig()
 
+    @property
+    def known_categories(self) -> dict[str, list[str]]:
+        return {str(column): values for column, values in self.checks.known_categories.items()}
+
     def store_settings(self) -> StoreSettings:
         cleaning = self.cleaning
         return StoreSettings(
             iqr_multiplier=cleaning.iqr_multiplier,
             max_sqft=cleaning.max_sqft,
             reference_year=cleaning.reference_year,
-            known_categories={str(k): v for k, v in self.checks.known_categories.items()},
         )
 
     @property

@@ -130,7 +130,7 @@ def build_step(config: PipelineConfig) -> list[str]:
 
 def check_step(config: PipelineConfig) -> list[CheckResult]:
     """Run the data checks; raise with a readable report when any fails."""
-    results = run_checks(config.store_path)
+    results = run_checks(config.store_path, known_categories=config.known_categories)
     raise_for_failures(results)
     return results
 
@@ -241,7 +241,7 @@ def run_job(
     started = time.perf_counter()
     step = display or _silent
     check_tracking_reachable(tracking_uri)  # before any work, not after training
-    with _lake_restored_on_failure(config.lake_dir):
+    with _restored_on_failure(config.lake_dir, config.store_path):
         with step("ingest"):
             report = ingest_step(config, source)
         with step("build views"):
@@ -264,26 +264,31 @@ def run_job(
 
 
 @contextlib.contextmanager
-def _lake_restored_on_failure(lake_dir: Path) -> Iterator[None]:
-    """Put the lake's previous files back if any later step of the run fails.
+def _restored_on_failure(lake_dir: Path, store_path: Path) -> Iterator[None]:
+    """Put the lake's files and the store back as they were if any later step fails.
 
     Ingest replaces the lake's files by rename, so hard links taken beforehand keep the
-    old contents at no cost; a failed check, training or registration restores them, and
-    the views (which read the lake by path) see the last good data again.
+    old contents at no cost. The store holds only views and small settings tables and is
+    changed in place, so it is copied. A failed check, training or registration restores
+    both, and the store reads the last good data with the last good settings again.
     """
-    backup = lake_dir.parent / f".lake-before-run-{os.getpid()}"
+    backup = lake_dir.parent / f".before-run-{os.getpid()}"
     shutil.rmtree(backup, ignore_errors=True)
-    backup.mkdir(parents=True)
+    (backup / "lake").mkdir(parents=True)
     previous = [path for path in lake_dir.glob("*") if path.is_file()] if lake_dir.is_dir() else []
     for path in previous:
-        os.link(path, backup / path.name)
+        os.link(path, backup / "lake" / path.name)
+    if store_path.is_file():
+        shutil.copy2(store_path, backup / store_path.name)
     try:
         yield
     except BaseException:
-        for path in backup.iterdir():
+        for path in (backup / "lake").iterdir():
             os.replace(path, lake_dir / path.name)
+        if (backup / store_path.name).is_file():
+            os.replace(backup / store_path.name, store_path)
         if previous:
-            logger.info("run failed: restored the previous lake in %s", lake_dir)
+            logger.info("run failed: restored the previous lake and store in %s", lake_dir.parent)
         raise
     finally:
         shutil.rmtree(backup, ignore_errors=True)

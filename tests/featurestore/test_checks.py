@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from featurestore import StoreSettings
 from featurestore.checks import raise_for_failures, run_checks
 from featurestore.errors import DataCheckError
 from tests.featurestore.tables import make_store, row
@@ -12,16 +11,14 @@ from tests.featurestore.tables import make_store, row
 KNOWN = {"location": ["Suburb", "Rural"], "condition": ["good"]}
 
 
-def results_by_name(db: Path) -> dict[str, int]:
-    return {result.name: result.violations for result in run_checks(db)}
+def results_by_name(db: Path, known: dict[str, list[str]] | None = None) -> dict[str, int]:
+    return {r.name: r.violations for r in run_checks(db, known_categories=known)}
 
 
 def test_clean_store_passes_every_check(tmp_path: Path) -> None:
-    db = make_store(
-        tmp_path, [row("1"), row("2", location="rural")], StoreSettings(known_categories=KNOWN)
-    )
+    db = make_store(tmp_path, [row("1"), row("2", location="rural")])
 
-    results = run_checks(db)
+    results = run_checks(db, known_categories=KNOWN)
 
     assert all(result.passed for result in results)
     assert {r.name for r in results} == {
@@ -46,9 +43,9 @@ def test_clean_store_passes_every_check(tmp_path: Path) -> None:
     ids=["unknown-location", "future-sale", "duplicate-id", "huge-house", "built-after-sale"],
 )
 def test_each_check_finds_its_violation(tmp_path: Path, bad_row: tuple, check: str) -> None:
-    db = make_store(tmp_path, [row("1"), bad_row], StoreSettings(known_categories=KNOWN))
+    db = make_store(tmp_path, [row("1"), bad_row])
 
-    counts = results_by_name(db)
+    counts = results_by_name(db, KNOWN)
 
     assert counts[check] >= 1
     assert sum(counts.values()) == counts[check]
@@ -61,12 +58,10 @@ def test_categories_are_not_checked_without_a_vocabulary(tmp_path: Path) -> None
 
 
 def test_failure_report_names_check_count_and_rows(tmp_path: Path) -> None:
-    db = make_store(
-        tmp_path, [row("1"), row("x", location="Downtown")], StoreSettings(known_categories=KNOWN)
-    )
+    db = make_store(tmp_path, [row("1"), row("x", location="Downtown")])
 
     with pytest.raises(DataCheckError) as caught:
-        raise_for_failures(run_checks(db))
+        raise_for_failures(run_checks(db, known_categories=KNOWN))
 
     report = str(caught.value)
     assert "1 of 5 data checks failed" in report
