@@ -370,7 +370,8 @@ def _step_display(console: Any) -> Any:
             try:
                 yield
             except BaseException:
-                console.print(f"[red]✗[/] {name} failed after {time.perf_counter() - started:.1f}s")
+                seconds = time.perf_counter() - started
+                console.print(f"[red]✗[/] {name} failed after {seconds:.1f}s")
                 raise
         console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - started:.1f}s)[/]")
 

@@ -204,10 +204,11 @@ def fingerprint(frame: pl.DataFrame) -> str:
 
 
 def observed_ranges(frame: pl.DataFrame) -> dict[str, tuple[float, float]]:
-    return {
-        name: (float(frame.get_column(name).min()), float(frame.get_column(name).max()))  # type: ignore[arg-type]
-        for name in NUMERIC_INPUTS
-    }
+    ranges = {}
+    for name in NUMERIC_INPUTS:
+        values = frame.get_column(name).cast(pl.Float64)
+        ranges[name] = (float(values.min()), float(values.max()))  # type: ignore[arg-type]
+    return ranges
 
 
 def cv_folds(frame: pl.DataFrame, config: TrainingConfig) -> list[tuple[np.ndarray, np.ndarray]]:
