@@ -196,8 +196,9 @@ def _refuse_writes(sql: str) -> None:
         raise QueryError(message)
     kind = statements[0].type.name
     if kind not in _READ_ONLY_STATEMENTS:
+        keyword = sql.split(maxsplit=1)[0].upper() if sql.strip() else kind
         message = (
-            f"the feature store is queried read-only: {kind} statements are refused. "
+            f"the feature store is queried read-only: {keyword} statements are refused. "
             "Use SELECT (or DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); to change the views, "
             "edit the files under sql/store and run `hpp build`."
         )

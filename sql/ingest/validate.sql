@@ -62,8 +62,11 @@ checked AS (
             CASE WHEN bathrooms < 0 THEN 'bathrooms must not be negative' END,
             CASE WHEN year_built_text IS NOT NULL AND year_built IS NULL
                  THEN 'year_built is not a number: ' || year_built_text END,
-            CASE WHEN year_built > year(current_date) THEN 'year_built is in the future' END,
-            CASE WHEN year_built > year(sale_date) THEN 'year_built is after the sale' END,
+            -- isfinite: DuckDB orders NaN above every number, so "nan" would read as future.
+            CASE WHEN isfinite(year_built) AND year_built > year(current_date)
+                 THEN 'year_built is in the future' END,
+            CASE WHEN isfinite(year_built) AND year_built > year(sale_date)
+                 THEN 'year_built is after the sale' END,
             CASE WHEN sale_date_text IS NOT NULL AND sale_date IS NULL
                  THEN 'sale_date is not a date: ' || sale_date_text END,
             CASE WHEN sale_date > current_date THEN 'sale_date is in the future' END,
