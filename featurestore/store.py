@@ -21,6 +21,7 @@ from featurestore._resources import resource_path
 from featurestore.errors import QueryError, StoreBuildError
 
 __all__ = [
+    "READ_ONLY_STATEMENTS",
     "ColumnInfo",
     "StoreSettings",
     "ViewInfo",
@@ -183,7 +184,8 @@ def query(db_path: Path, sql: str) -> pa.Table:
         con.close()
 
 
-_READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
+# DuckDB statement types that only read (DESCRIBE, SHOW and SUMMARIZE parse as SELECT).
+READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 
 
 def _refuse_writes(sql: str) -> None:
@@ -195,7 +197,7 @@ def _refuse_writes(sql: str) -> None:
         message = f"give exactly one SQL statement, got {len(statements)}"
         raise QueryError(message)
     kind = statements[0].type.name
-    if kind not in _READ_ONLY_STATEMENTS:
+    if kind not in READ_ONLY_STATEMENTS:
         keyword = sql.split(maxsplit=1)[0].upper() if sql.strip() else kind
         message = (
             f"the feature store is queried read-only: {keyword} statements are refused. "

@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from featurestore.errors import QueryError
-from featurestore.store import connect_read_only
+from featurestore.store import READ_ONLY_STATEMENTS, ColumnInfo, connect_read_only
 from ui.errors import ExplorerError, QueryRefused
 
 __all__ = [
@@ -80,7 +80,6 @@ EXAMPLE_QUERIES: dict[str, str] = {
 }
 
 # DuckDB parses DESCRIBE, SHOW and SUMMARIZE as SELECT statements.
-_READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 _BATCH_ROWS = 2048
 
 
@@ -90,13 +89,6 @@ class QueryLimits:
     timeout: float = 10.0
     memory_limit: str = "1GB"
     threads: int = 2
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    name: str
-    type: str
-    description: str | None
 
 
 @dataclass(frozen=True)
@@ -197,7 +189,7 @@ def refuse_unless_read_only(sql: str) -> None:
         message = f"give exactly one SQL statement; this text has {len(statements)}"
         raise QueryRefused(message)
     kind = statements[0].type.name
-    if kind not in _READ_STATEMENTS:
+    if kind not in READ_ONLY_STATEMENTS:
         message = (
             f"the explorer is read-only: {kind} statements are refused. Use SELECT (or "
             "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); the views themselves are defined by the "
