@@ -1,8 +1,14 @@
-"""Online market values: what `market_features` gives a sale at each location on a date.
+"""What `market_features` says under a what-if, computed by the view itself.
 
-The values are computed by the offline view itself: priceless probe sales are added to
-``market_probes`` inside a transaction that is rolled back, so the stored file is left
-as it was and serving gets exactly the numbers training would have computed.
+Two what-ifs, both filled in inside a transaction that is rolled back, so the stored file
+is left as it was:
+
+- *probes*: priceless sales at a location on a date (``market_probes``). The bundle's
+  online values are the features of such probes, so serving gets exactly the numbers
+  training would have computed.
+- *hidden prices*: sales whose prices the windows must not read (``market_hidden``).
+  Cross-validation hides a fold's validation sales, so the market features of the rows
+  it fits on never carry a price it is scored on.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+import polars as pl
+
 from featurestore.store import connect
 
-__all__ = ["FALLBACK", "market_snapshot"]
+__all__ = ["FALLBACK", "market_features_without", "market_snapshot"]
 
 FALLBACK = "*"
 _PROBE = "__probe__"
@@ -44,3 +52,26 @@ def market_snapshot(
     finally:
         con.close()
     return {house_id.removeprefix(_PROBE): list(values) for house_id, *values in rows}
+
+
+def market_features_without(
+    db_path: Path, hidden: Sequence[str], columns: Sequence[str]
+) -> pl.DataFrame:
+    """``house_id`` and ``columns`` of ``market_features`` with the ``hidden`` prices unread.
+
+    Every sale keeps its row; only the windows forget the hidden sales' prices (their
+    counts drop too), as if those sales had not been priced yet.
+    """
+    selected = ", ".join(columns)
+    con = connect(db_path)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("INSERT INTO market_hidden SELECT * FROM unnest(?::VARCHAR[])", [list(hidden)])
+        frame = pl.from_arrow(
+            con.sql(f"SELECT house_id, {selected} FROM market_features").to_arrow_table()
+        )
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    assert isinstance(frame, pl.DataFrame)
+    return frame

@@ -270,6 +270,12 @@ def _write_settings(con: duckdb.DuckDBPyConnection, settings: StoreSettings) -> 
         "view; always empty in the stored file (training fills it inside a rolled-back "
         "transaction).'"
     )
+    con.execute("CREATE OR REPLACE TABLE market_hidden (house_id VARCHAR)")
+    con.execute(
+        "COMMENT ON TABLE market_hidden IS 'Sales whose prices the market_features view must "
+        "not read; always empty in the stored file (cross-validation fills it with a fold''s "
+        "validation sales inside a rolled-back transaction).'"
+    )
 
 
 def _lake_reference(db_path: Path, lake_dir: Path) -> str:

@@ -55,7 +55,7 @@ class TrainingConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     seed: int = 42
     drop_outliers_from_fit: bool = False
     market_features: bool = False
-    cv_scheme: Literal["auto", "random", "time"] = "auto"
+    cv_scheme: Literal["random", "time"] = "random"
     interval_level: Level = 0.9
 
 

@@ -14,7 +14,7 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +37,7 @@ from featurestore import (
 )
 from featurestore.checks import CheckResult, raise_for_failures, run_checks
 from featurestore.ingestion import read_manifest
-from featurestore.online import FALLBACK, market_snapshot
+from featurestore.online import FALLBACK, market_features_without, market_snapshot
 from pipelines import bundle as bundles
 from pipelines.config import ModelConfig, PipelineConfig
 from pipelines.errors import PipelineError
@@ -57,7 +57,7 @@ from pipelines.tracking import (
     log_bundle,
     write_registry_record,
 )
-from pipelines.training import TrainingResult, observed_ranges, train
+from pipelines.training import MarketWithout, TrainingResult, observed_ranges, train
 
 __all__ = [
     "JobSummary",
@@ -65,10 +65,12 @@ __all__ = [
     "build_step",
     "check_step",
     "ingest_step",
+    "market_recomputer",
     "publish_step",
     "register_step",
     "run_job",
     "train_step",
+    "training_frame",
 ]
 
 logger = logging.getLogger(__name__)
@@ -137,8 +139,8 @@ def check_step(config: PipelineConfig) -> list[CheckResult]:
 
 def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
     """Train, export with parity check and write a staged bundle; publish nothing."""
-    frame = _training_frame(config)
-    result = train(frame, model, config.training)
+    frame = training_frame(config)
+    result = train(frame, model, config.training, market_recomputer(config))
     version = bundles.new_version()
     onnx_model = export_onnx(
         result.estimator,
@@ -181,7 +183,16 @@ def train_step(config: PipelineConfig, model: ModelConfig) -> StagedBundle:
     return StagedBundle(staging, described, result, parity, example)
 
 
-def _training_frame(config: PipelineConfig) -> pl.DataFrame:
+def market_recomputer(config: PipelineConfig) -> MarketWithout:
+    """Market features of the store's sales with some prices hidden (per-fold CV)."""
+
+    def market_without(hidden: Sequence[str]) -> pl.DataFrame:
+        return market_features_without(config.store_path, hidden, MARKET_FEATURES)
+
+    return market_without
+
+
+def training_frame(config: PipelineConfig) -> pl.DataFrame:
     """Rows of the features view, joined with their market features when configured."""
     sql = "SELECT * FROM features"
     if config.training.market_features:

@@ -173,8 +173,8 @@ def _log_run(
     model_info = mlflow.onnx.log_model(
         onnx.load(bundle_dir / MODEL_FILE),
         name="model",
-        signature=_signature(),
-        input_example=_example_frame(input_example),
+        signature=_signature(_market_inputs(bundle)),
+        input_example=_example_frame(input_example, _market_inputs(bundle)),
         registered_model_name=registered_model,
         onnx_execution_providers=["CPUExecutionProvider"],
         # Stated, not inferred: inference loads the model in a subprocess (seconds) and
@@ -193,24 +193,30 @@ def _serving_requirements(bundle: Bundle) -> list[str]:
     ]
 
 
-def _signature() -> Any:
+def _market_inputs(bundle: Bundle) -> list[str]:
+    """The graph's market-feature inputs (after the six raw fields), if it has any."""
+    return list(bundle.online.features) if bundle.online is not None else []
+
+
+def _signature(market: list[str]) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema, TensorSpec
 
     inputs: list[ColSpec | TensorSpec] = [ColSpec("float", name) for name in NUMERIC_INPUTS]
     inputs += [ColSpec("string", name) for name in CATEGORICAL_INPUTS]
+    inputs += [ColSpec("float", name) for name in market]
     outputs: list[ColSpec | TensorSpec] = [
         ColSpec("float", name) for name in ("price", "price_lower", "price_upper")
     ]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
-def _example_frame(example: dict[str, list[Any]]) -> Any:
+def _example_frame(example: dict[str, list[Any]], market: list[str]) -> Any:
     import numpy as np
     import pandas as pd
 
     columns: dict[str, Any] = {
-        name: np.asarray(example[name], dtype=np.float32) for name in NUMERIC_INPUTS
+        name: np.asarray(example[name], dtype=np.float32) for name in [*NUMERIC_INPUTS, *market]
     }
     columns |= {name: [str(v) for v in example[name]] for name in CATEGORICAL_INPUTS}
     return pd.DataFrame(columns)

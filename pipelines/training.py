@@ -10,6 +10,7 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +26,11 @@ from pipelines.models import build_estimator
 
 __all__ = [
     "Interval",
+    "MarketWithout",
     "Metrics",
     "TrainingResult",
     "conformal_halfwidth",
     "cv_folds",
-    "cv_scheme",
     "fingerprint",
     "observed_ranges",
     "regression_metrics",
@@ -92,8 +93,21 @@ class TrainingResult:
         )
 
 
-def train(frame: pl.DataFrame, model: ModelConfig, config: TrainingConfig) -> TrainingResult:
-    """Fit and evaluate ``model`` on the rows of the features view in ``frame``."""
+MarketWithout = Callable[[Sequence[str]], pl.DataFrame]
+"""Market features of every sale (``house_id`` + columns) with the given sales' prices unread."""
+
+
+def train(
+    frame: pl.DataFrame,
+    model: ModelConfig,
+    config: TrainingConfig,
+    market_without: MarketWithout | None = None,
+) -> TrainingResult:
+    """Fit and evaluate ``model`` on the rows of the features view in ``frame``.
+
+    With market features and shuffled folds, ``market_without`` recomputes them per fold
+    with the fold's validation prices hidden (see ``cv_folds``).
+    """
     started = time.perf_counter()
     if frame.height < _MIN_ROWS:
         message = f"only {frame.height} usable rows; training needs at least {_MIN_ROWS}"
@@ -104,7 +118,7 @@ def train(frame: pl.DataFrame, model: ModelConfig, config: TrainingConfig) -> Tr
     encoder = FeatureEncoder.fit(train_frame, market=config.market_features)
     logger.info("split: %d train, %d holdout (%s)", train_frame.height, holdout_frame.height, rule)
 
-    oof, scored, fold_scores = _cross_validate(train_frame, encoder, model, config)
+    oof, scored, fold_scores = _cross_validate(train_frame, encoder, model, config, market_without)
     y_train = train_frame.get_column(TARGET).to_numpy()[scored]
     cv = regression_metrics(y_train, oof)
     halfwidth = conformal_halfwidth(y_train, oof, config.interval_level)
@@ -214,12 +228,15 @@ def observed_ranges(frame: pl.DataFrame) -> dict[str, tuple[float, float]]:
 def cv_folds(frame: pl.DataFrame, config: TrainingConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     """(fit rows, validation rows) per fold, by the configured scheme.
 
-    ``random``: shuffled k-fold. ``time``: forward chaining — the rows are cut by sale
-    date into k + 1 blocks (a date never straddles two) and fold i fits on blocks 0..i
-    and validates on block i + 1, so no model sees a sale later than those it scores.
+    ``random``: shuffled k-fold. A fit row's point-in-time market features may read the
+    price of an earlier validation row, so with market features each fold recomputes them
+    with its validation prices hidden (``_cross_validate``). ``time``: forward chaining —
+    the rows are cut by sale date into k + 1 blocks (a date never straddles two) and fold i
+    fits on blocks 0..i and validates on block i + 1, so no model sees a sale later than
+    those it scores.
     The first block is never scored.
     """
-    if cv_scheme(config) == "random":
+    if config.cv_scheme == "random":
         folds = KFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
         return list(folds.split(np.arange(frame.height)))
     dates = frame.get_column("sale_date")
@@ -235,21 +252,28 @@ def cv_folds(frame: pl.DataFrame, config: TrainingConfig) -> list[tuple[np.ndarr
     ]
 
 
-def cv_scheme(config: TrainingConfig) -> str:
-    if config.cv_scheme != "auto":
-        return config.cv_scheme
-    return "time" if config.market_features else "random"
-
-
 def _cross_validate(
-    frame: pl.DataFrame, encoder: FeatureEncoder, model: ModelConfig, config: TrainingConfig
+    frame: pl.DataFrame,
+    encoder: FeatureEncoder,
+    model: ModelConfig,
+    config: TrainingConfig,
+    market_without: MarketWithout | None,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """Out-of-fold predictions, the rows they cover, and RMSE(log) per fold."""
+    recompute = bool(encoder.market_features_) and config.cv_scheme == "random"
+    if recompute and market_without is None:
+        message = "shuffled folds with market features need the store to recompute them per fold"
+        raise PipelineError(message)
     oof = np.full(frame.height, np.nan)
     scores = []
     folds = cv_folds(frame, config)
     for index, (fit_idx, val_idx) in enumerate(folds, start=1):
-        fit_part, val_part = frame[fit_idx], frame[val_idx]
+        fold_frame = frame
+        if recompute:
+            assert market_without is not None
+            hidden = frame.get_column("house_id").gather(val_idx).to_list()
+            fold_frame = _replace_market(frame, market_without(hidden), encoder.market_features_)
+        fit_part, val_part = fold_frame[fit_idx], fold_frame[val_idx]
         estimator = _fit(fit_part, encoder, model, config)
         oof[val_idx] = _to_price(estimator.predict(encoder.transform(val_part)), model.target)
         y_val = val_part.get_column(TARGET).to_numpy()
@@ -257,6 +281,23 @@ def _cross_validate(
         logger.debug("fold %d/%d: rmse_log %.4f", index, len(folds), scores[-1])
     scored = ~np.isnan(oof)
     return oof[scored], scored, scores
+
+
+def _replace_market(
+    frame: pl.DataFrame, market: pl.DataFrame, names: Sequence[str]
+) -> pl.DataFrame:
+    """``frame`` with its market columns taken from ``market`` (matched by house_id)."""
+    replaced = frame.drop(names).join(
+        market.select("house_id", *names), on="house_id", how="left", maintain_order="left"
+    )
+    missing = replaced.select(pl.any_horizontal(pl.col(names).is_null()).sum()).item()
+    if missing:
+        message = (
+            f"{missing} rows lost their market features when a fold's validation prices "
+            "were hidden (too little earlier data); use training.cv_scheme: time"
+        )
+        raise PipelineError(message)
+    return replaced.select(frame.columns)
 
 
 def _fit_mask(frame: pl.DataFrame, config: TrainingConfig) -> np.ndarray:

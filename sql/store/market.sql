@@ -10,10 +10,18 @@
 -- `market_probes` (empty unless training fills it inside a transaction it rolls back) adds
 -- priceless rows: "a sale at this location on this date". That is how the bundle's online
 -- values are computed, by this very view, so serving sees what training saw.
+-- `market_hidden` (empty unless cross-validation fills it the same way) lists sales whose
+-- prices the windows must not read: a fold's validation sales, so that the features of the
+-- rows a fold is fitted on never carry a price it is scored on.
 
 CREATE OR REPLACE VIEW market_features AS
 WITH priced AS (
-    SELECT house_id, sale_date, location, price / sqft AS price_per_sqft
+    SELECT
+        house_id,
+        sale_date,
+        location,
+        CASE WHEN house_id IN (SELECT house_id FROM market_hidden) THEN NULL
+             ELSE price / sqft END AS price_per_sqft
     FROM sales_clean
     UNION ALL
     SELECT house_id, sale_date, location, NULL FROM market_probes

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from featurestore import StoreSettings, build_store, ingest, query, resolve_source
+from featurestore.online import market_features_without
 from tests.featurestore.tables import make_store, one, row
 
 MARKET = (
@@ -72,6 +73,26 @@ def test_undated_sales_get_no_market_features(store: Path) -> None:
     assert market(store, "u1") == (None, 0, None, 0, None, 0, None)
 
 
+COLUMNS = [name.strip() for name in MARKET.split(",")]
+
+
+def test_hidden_prices_leave_the_windows_but_the_sales_keep_their_rows(store: Path) -> None:
+    stored = query(store, "SELECT * FROM market_features ORDER BY house_id")
+
+    frame = market_features_without(store, ["a3"], COLUMNS)
+    by_id = {row["house_id"]: tuple(row[c] for c in COLUMNS) for row in frame.to_dicts()}
+
+    # a4 (Feb 2007) without a3's price: no location sale in the 12 months before it; a1, a2
+    # in the 36; the market's 12 months hold b1 alone; the year before, a1 and a2.
+    assert by_id["a4"] == (None, 0, 150.0, 2, 50.0, 1, 50.0 / 150.0 - 1)
+    # a3's own features never read its price, so hiding it changes nothing for a3.
+    assert by_id["a3"] == market(store, "a3")
+    assert set(by_id) == {"a1", "a2", "b1", "a3", "a4", "a5", "u1"}
+    # The what-if was rolled back: the stored view and its inputs are as they were.
+    assert query(store, "SELECT * FROM market_features ORDER BY house_id").equals(stored)
+    assert one(store, "SELECT count(*) FROM market_hidden") == [(0,)]
+
+
 @pytest.fixture(scope="module")
 def ames(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("ames-market")
@@ -105,3 +126,37 @@ def test_market_features_never_read_the_sale_or_later_prices(
     after = query(tmp_path / "store.duckdb", sql)
 
     assert after.equals(before)
+
+
+def test_hidden_prices_never_reach_any_market_feature(
+    ames: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """What a shuffled CV fold relies on: with a fold's prices hidden, scrambling those
+    prices changes no sale's market features."""
+    db, lake = ames
+    hidden = [
+        row["house_id"]
+        for row in query(db, "SELECT house_id FROM sales WHERE hash(house_id) % 5 = 0").to_pylist()
+    ]
+    assert len(hidden) > 400
+    before = market_features_without(db, hidden, COLUMNS).sort("house_id")
+
+    scrambled_lake = tmp_path / "lake"
+    scrambled_lake.mkdir()
+    duckdb.sql(f"""
+        COPY (
+            SELECT * REPLACE (
+                CASE WHEN hash(house_id) % 5 = 0
+                     THEN (hash(house_id || 'x') % 900000 + 10000)::DOUBLE ELSE price END
+                AS price)
+            FROM read_parquet('{lake / "sales.parquet"}')
+        ) TO '{scrambled_lake / "sales.parquet"}' (FORMAT parquet)
+    """)
+    (scrambled_lake / "rejects.parquet").write_bytes((lake / "rejects.parquet").read_bytes())
+    build_store(tmp_path / "store.duckdb", scrambled_lake, StoreSettings(iqr_multiplier=1e9))
+    after = market_features_without(tmp_path / "store.duckdb", hidden, COLUMNS).sort("house_id")
+
+    assert after.equals(before)
+    # ...while without hiding them, the scrambled prices do show (the test can fail).
+    everything = "SELECT * FROM market_features ORDER BY house_id"
+    assert not query(tmp_path / "store.duckdb", everything).equals(query(db, everything))

@@ -454,3 +454,52 @@ def test_market_features_need_sale_dates(sample_project: Path, tmp_path: Path) -
     assert result.returncode != 0
     assert "needs a sale date on every row" in result.stderr
     assert "market_features: false" in result.stderr
+
+
+@pytest.mark.slow
+def test_market_model_registers_with_its_market_inputs(tmp_path: Path, mlflow_server: str) -> None:
+    """The shipped market config end to end: the registered model's signature and input
+    example carry the five market inputs, and MLflow serves it like the bundle."""
+    import mlflow
+    import pandas as pd
+
+    config = Path(__file__).resolve().parents[2] / "configs" / "market.yaml"
+    result = run_hpp_in(
+        tmp_path,
+        "run",
+        "--config",
+        str(config),
+        "--model",
+        "ridge",
+        "--tracking-uri",
+        mlflow_server,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Got error" not in result.stderr + result.stdout  # MLflow's example check passed
+    bundle_dir = tmp_path / "models" / "house-price-market" / "latest"
+    bundle = verify_bundle(bundle_dir)
+    assert bundle.online is not None
+    online = json.loads((bundle_dir / bundle.online.file).read_text())
+    market = online["locations"]["north_ames"]
+    houses: dict[str, list[Any]] = {
+        "sqft": [1500.0, 2400.0],
+        "bedrooms": [3.0, 4.0],
+        "bathrooms": [2.0, 2.5],
+        "year_built": [1990.0, 2005.0],
+        "location": ["north_ames", "north_ames"],
+        "condition": ["average", "good"],
+    }
+    houses |= {
+        name: [value, value] for name, value in zip(bundle.online.features, market, strict=True)
+    }
+
+    mlflow.set_tracking_uri(mlflow_server)
+    model = mlflow.pyfunc.load_model("models:/house-price-predictor-market@champion")
+    inputs = [item.name for item in model.metadata.get_input_schema().inputs]
+    numeric = {name: "float32" for name in houses if name not in ("location", "condition")}
+    served = model.predict(pd.DataFrame(houses).astype(numeric))
+    bundled = run_onnx((bundle_dir / "model.onnx").read_bytes(), houses)
+
+    assert inputs[6:] == list(bundle.online.features)
+    np.testing.assert_allclose(np.asarray(served["price"]), bundled["price"], rtol=1e-6)

@@ -1,8 +1,9 @@
-"""Training with point-in-time market features: time-ordered CV, online values, agreement."""
+"""Training with point-in-time market features: leak-free CV, online values, agreement."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -11,10 +12,11 @@ import polars as pl
 import pytest
 
 from featurestore import StoreSettings, build_store, ingest, query, resolve_source
-from featurestore.online import FALLBACK, market_snapshot
-from pipelines.config import TrainingConfig
+from featurestore.online import FALLBACK, market_features_without, market_snapshot
+from pipelines.config import TrainingConfig, load_model_config
+from pipelines.errors import PipelineError
 from pipelines.features import MARKET_FEATURES
-from pipelines.training import cv_folds
+from pipelines.training import cv_folds, split_holdout, train
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +91,61 @@ def test_snapshot_leaves_the_store_unchanged(ames_store: tuple[Path, Path]) -> N
     market_snapshot(db, dt.date(2010, 7, 2), ["north_ames"], list(MARKET_FEATURES))
 
     assert query(db, "SELECT count(*) FROM market_probes").column(0)[0].as_py() == 0
+
+
+def market_frame(db: Path) -> pl.DataFrame:
+    columns = ", ".join(f"m.{name}" for name in MARKET_FEATURES)
+    frame = pl.from_arrow(
+        query(
+            db,
+            f"SELECT f.*, {columns} FROM features AS f JOIN market_features AS m "
+            "USING (house_id) WHERE m.market_ppsf_12m IS NOT NULL",
+        )
+    )
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def test_shuffled_folds_recompute_market_features_without_their_validation_prices(
+    ames_store: tuple[Path, Path],
+) -> None:
+    db, _ = ames_store
+    frame = market_frame(db)
+    config = TrainingConfig(market_features=True, cv_scheme="random", cv_folds=4)
+    hidden_per_fold: list[set[str]] = []
+
+    def market_without(hidden: Sequence[str]) -> pl.DataFrame:
+        hidden_per_fold.append(set(hidden))
+        return market_features_without(db, hidden, MARKET_FEATURES)
+
+    result = train(frame, load_model_config("ridge"), config, market_without)
+
+    fit_rows, _, _ = split_holdout(frame, config.holdout_fraction, config.seed)
+    ids = fit_rows.get_column("house_id").to_list()
+    folds = cv_folds(fit_rows, config)
+    assert hidden_per_fold == [{ids[i] for i in val} for _, val in folds]
+    assert set().union(*hidden_per_fold) == set(ids)
+    assert result.cv.rows == len(ids)
+
+
+def test_shuffled_folds_with_market_features_refuse_to_run_without_the_store(
+    ames_store: tuple[Path, Path],
+) -> None:
+    frame = market_frame(ames_store[0])
+    config = TrainingConfig(market_features=True, cv_scheme="random")
+
+    with pytest.raises(PipelineError, match="recompute them per fold"):
+        train(frame, load_model_config("ridge"), config)
+
+
+def test_each_fold_trains_on_the_recomputed_values(ames_store: tuple[Path, Path]) -> None:
+    """The values a fold gets from the store are the ones it uses: blank ones stop it."""
+    db, _ = ames_store
+    config = TrainingConfig(market_features=True, cv_scheme="random")
+
+    def blank_market(hidden: Sequence[str]) -> pl.DataFrame:
+        market = market_features_without(db, hidden, MARKET_FEATURES)
+        return market.with_columns(pl.lit(None, pl.Float64).alias("market_ppsf_12m"))
+
+    with pytest.raises(PipelineError, match="lost their market features"):
+        train(market_frame(db), load_model_config("ridge"), config, blank_market)
