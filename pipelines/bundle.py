@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "read_online_values",
     "resolve_bundle_dir",
     "sha256_file",
+    "sweep_abandoned_staging",
     "verify_bundle",
     "write_bundle_json",
 ]
@@ -46,6 +48,7 @@ FORMAT_VERSION = 1
 BUNDLE_FILE = "bundle.json"
 MODEL_FILE = "model.onnx"
 LATEST = "latest"
+_STAGING = ".staging-"
 
 
 class InputSpec(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -165,10 +168,48 @@ def new_version() -> str:
 
 
 def new_staging_dir(models_dir: Path, name: str) -> Path:
-    """A hidden folder beside the bundles, on the same file system, for an atomic rename."""
-    staging = models_dir / name / f".staging-{uuid.uuid4().hex}"
+    """A hidden folder beside the bundles, on the same file system, for an atomic rename.
+
+    Its name records the host and process that own it, so that the next run on the same
+    host can sweep the folders of runs that were killed before they could clean up.
+    """
+    folder = models_dir / name
+    if folder.is_dir():
+        sweep_abandoned_staging(folder)
+    staging = folder / f"{_STAGING}{_host()}-{os.getpid()}-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     return staging
+
+
+def sweep_abandoned_staging(folder: Path) -> list[Path]:
+    """Remove staging folders left by processes of this host that no longer run.
+
+    A folder of another host (a models directory shared over a volume) or of a live
+    process is left alone.
+    """
+    removed = []
+    for staging in folder.glob(f"{_STAGING}*"):
+        owner = staging.name.removeprefix(_STAGING).rpartition("-")[0]
+        host, _, pid = owner.rpartition("-")
+        if host != _host() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        removed.append(staging)
+    return removed
+
+
+def _host() -> str:
+    return "".join(c if c.isalnum() else "_" for c in socket.gethostname()) or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
 
 
 def discard_staging(staging: Path) -> None:
