@@ -170,17 +170,25 @@ def _log_run(
     plots = bundle_dir / "plots"
     if plots.is_dir():
         mlflow.log_artifacts(str(plots), artifact_path="plots")
-    model_info = mlflow.onnx.log_model(
-        onnx.load(bundle_dir / MODEL_FILE),
-        name="model",
-        signature=_signature(_market_inputs(bundle)),
-        input_example=_example_frame(input_example, _market_inputs(bundle)),
-        registered_model_name=registered_model,
-        onnx_execution_providers=["CPUExecutionProvider"],
-        # Stated, not inferred: inference loads the model in a subprocess (seconds) and
-        # needs pip inside the environment, which uv does not install.
-        pip_requirements=_serving_requirements(bundle),
-    )
+    # MLflow's conda.yaml writer asks pip for its version and warns when pip is missing, as
+    # it is from uv environments; the requirements are stated below, so the warning is noise.
+    environment_log = logging.getLogger("mlflow.utils.environment")
+    level = environment_log.level
+    environment_log.setLevel(logging.ERROR)
+    try:
+        model_info = mlflow.onnx.log_model(
+            onnx.load(bundle_dir / MODEL_FILE),
+            name="model",
+            signature=_signature(_market_inputs(bundle)),
+            input_example=_example_frame(input_example, _market_inputs(bundle)),
+            registered_model_name=registered_model,
+            onnx_execution_providers=["CPUExecutionProvider"],
+            # Stated, not inferred: inference loads the model in a subprocess (seconds) and
+            # needs pip inside the environment, which uv does not install.
+            pip_requirements=_serving_requirements(bundle),
+        )
+    finally:
+        environment_log.setLevel(level)
     return str(model_info.registered_model_version)
 
 

@@ -71,6 +71,7 @@ def test_run_prints_a_summary(tmp_path: Path) -> None:
         "done in",
     ):
         assert expected in result.stdout
+    assert "WARNING" not in result.stderr, result.stderr
 
 
 def test_run_writes_a_verified_bundle(sample_project: Path) -> None:
