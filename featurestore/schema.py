@@ -5,9 +5,11 @@ from __future__ import annotations
 __all__ = [
     "CATEGORICAL_INPUTS",
     "CATEGORY_NORMALISATION_RULE",
+    "EARLIEST_YEAR_BUILT",
     "MODEL_INPUTS",
     "NUMERIC_INPUTS",
     "OPTIONAL_COLUMNS",
+    "PLAUSIBLE_RANGES",
     "REQUIRED_COLUMNS",
     "TARGET",
     "normalise_category",
@@ -22,6 +24,17 @@ MODEL_INPUTS: tuple[str, ...] = NUMERIC_INPUTS + CATEGORICAL_INPUTS
 
 REQUIRED_COLUMNS: tuple[str, ...] = (TARGET, *MODEL_INPUTS)
 OPTIONAL_COLUMNS: tuple[str, ...] = ("house_id", "sale_date", "latitude", "longitude")
+
+# Physically plausible inputs, inclusive: the ranges the data checks hold every training
+# row to (sql/checks/value_ranges.sql), and so the ranges the service accepts. A year built
+# also may not be in the future (ingest, sql/ingest/validate.sql), a ceiling that moves with
+# the calendar. tests/serving/test_bounds.py runs the SQL check on the edges of these.
+PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "sqft": (1, 20_000),
+    "bedrooms": (0, 20),
+    "bathrooms": (0, 15),
+}
+EARLIEST_YEAR_BUILT = 1700
 
 # One rule, applied by the cleaned SQL view, by training and by the service. The ONNX
 # graph lowercases too (StringNormalizer), but ONNX has no operator that trims, so a

@@ -10,8 +10,9 @@ and the OpenAPI schema with interactive docs under ``/schema``.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,12 +30,13 @@ from litestar.params import JSONBody
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from serving.body import MsgspecBody
+from serving.body import MsgspecBody, require_json
 from serving.loading import LoadedModel
 from serving.metrics import CONTENT_TYPE, ServiceMetrics, instrument
 from serving.predictor import InputRejected, Predictor, PricedBatch
@@ -46,6 +48,7 @@ from serving.schemas import (
     Prediction,
     Readiness,
     build_request_types,
+    current_year,
     model_info,
 )
 from serving.settings import ServiceSettings
@@ -89,6 +92,11 @@ _BODY_ERRORS = {
     HTTP_413_REQUEST_ENTITY_TOO_LARGE: ResponseSpec(
         ErrorBody, generate_examples=False, description="The body is over the size limit."
     ),
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE: ResponseSpec(
+        ErrorBody,
+        generate_examples=False,
+        description="The body is declared as something other than `application/json`.",
+    ),
     HTTP_422_UNPROCESSABLE_ENTITY: ResponseSpec(
         ErrorBody,
         generate_examples=False,
@@ -108,14 +116,21 @@ def create_app(
     """Build the service for ``model``; it turns ready once its self-test has passed."""
     predictor = Predictor(model, strict_categories=settings.strict_categories)
     types = build_request_types(model.bundle.feature_schema, max_batch=settings.max_batch)
-    info = model_info(
-        model.bundle, strict_categories=settings.strict_categories, max_batch=settings.max_batch
-    )
     metrics = ServiceMetrics(ROUTES, metrics_dir)
+
+    # Rebuilt when the year turns, so /model always states the year-built ceiling in force.
+    @functools.lru_cache(maxsize=1)
+    def describe(this_year: int) -> ModelInfo:
+        return model_info(
+            model.bundle,
+            strict_categories=settings.strict_categories,
+            max_batch=settings.max_batch,
+            this_year=this_year,
+        )
 
     app = Litestar(
         route_handlers=[
-            *_route_handlers(predictor, metrics, info, settings),
+            *_route_handlers(predictor, metrics, describe, settings),
             *extra_route_handlers,
         ],
         signature_namespace={
@@ -142,20 +157,25 @@ def create_app(
 
 
 def _route_handlers(
-    predictor: Predictor, metrics: ServiceMetrics, info: ModelInfo, settings: ServiceSettings
+    predictor: Predictor,
+    metrics: ServiceMetrics,
+    describe: Callable[[int], ModelInfo],
+    settings: ServiceSettings,
 ) -> list[HTTPRouteHandler]:
     strict = "refused (422)" if settings.strict_categories else "answered with a warning"
     predict_description = (
         "Price one house. Categories match the model's known values ignoring case and "
         f"surrounding spaces; an unknown one is {strict}. A value outside the training "
         "range is answered with a warning. The interval is the bundle's calibrated "
-        f"{info.interval.level:.0%} interval."
+        f"{predictor.bundle.interval.level:.0%} interval."
     )
+    json_only = [require_json]
 
     @post(
         "/predict",
         dto=MsgspecBody,
         return_dto=None,
+        guards=json_only,
         status_code=200,
         responses=_BODY_ERRORS,
         tags=["predictions"],
@@ -172,6 +192,7 @@ def _route_handlers(
         "/predict/batch",
         dto=MsgspecBody,
         return_dto=None,
+        guards=json_only,
         status_code=200,
         responses=_BODY_ERRORS,
         tags=["predictions"],
@@ -185,6 +206,7 @@ def _route_handlers(
         "/batch-predict",
         dto=MsgspecBody,
         return_dto=None,
+        guards=json_only,
         status_code=200,
         responses=_BODY_ERRORS,
         tags=["predictions"],
@@ -229,7 +251,7 @@ def _route_handlers(
 
     @get("/model", tags=["operations"], summary="The model served and its feature schema")
     async def model() -> ModelInfo:
-        return info
+        return describe(current_year())
 
     @get(
         "/metrics",

@@ -6,6 +6,10 @@ the raw body straight to a ``msgspec.json.Decoder`` built for the handler's ``da
 type (a 10,000-house batch is decoded and validated in one pass) and tells the two
 apart: malformed JSON is 400, a value that breaks a rule is 422 with its JSON path.
 Litestar still documents ``data``'s type in the OpenAPI schema.
+
+Litestar reads a ``data`` body as JSON whatever its ``Content-Type`` says, so the
+``require_json`` guard, run before the body is read, answers 415 to a body declared as
+anything else (``text/plain``, a form). A request with no ``Content-Type`` is read as JSON.
 """
 
 from __future__ import annotations
@@ -17,27 +21,46 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 from litestar.dto import AbstractDTO
 from litestar.exceptions import ClientException
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import (
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
 
-from serving.schemas import FIELD_RULES, Problem
+from serving.schemas import FIELD_RULES, Problem, empty_category_message
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.connection import ASGIConnection
     from litestar.dto._backend import DTOBackend
     from litestar.dto.data_structures import DTOFieldDefinition
+    from litestar.handlers import BaseRouteHandler
     from litestar.openapi.spec import Reference, Schema
     from litestar.typing import FieldDefinition
 
-__all__ = ["InvalidBody", "MalformedBody", "MsgspecBody", "problem_from_msgspec"]
+__all__ = [
+    "InvalidBody",
+    "MalformedBody",
+    "MsgspecBody",
+    "UnsupportedBody",
+    "problem_from_msgspec",
+    "require_json",
+]
 
 _AT_PATH = re.compile(r"^(?P<reason>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
 _NAMED_FIELD = re.compile(r"field `(?P<name>[^`]*)`")
 _LAST_KEY = re.compile(r"\.(?P<name>\w+)$")
 _TOO_LONG = re.compile(r"^Expected `array` of length <= (?P<limit>\d+)")
+_TOO_SHORT_TEXT = re.compile(r"^Expected `str` of length >= 1")
 
 
 class MalformedBody(ClientException):
     """400: the body is not JSON at all (truncated, a typo, an empty document)."""
+
+
+class UnsupportedBody(ClientException):
+    """415: the body is declared as a media type other than JSON."""
+
+    status_code = HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 
 class InvalidBody(ClientException):
@@ -95,6 +118,24 @@ class MsgspecBody(AbstractDTO[Any]):
             raise MalformedBody(detail=detail) from err
 
 
+def require_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Refuse (415) a body whose ``Content-Type`` is not JSON, before reading it."""
+    declared = connection.headers.get("content-type")
+    if declared is None:
+        return
+    media_type = declared.partition(";")[0].strip().lower()
+    # application/json, or a type with the +json suffix (RFC 6839), e.g. application/ld+json.
+    if media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return
+    detail = (
+        f"the request body is declared as {media_type or 'nothing'!r}; send the houses as "
+        "JSON with the header Content-Type: application/json"
+    )
+    raise UnsupportedBody(detail=detail)
+
+
 def problem_from_msgspec(err: msgspec.ValidationError) -> Problem:
     """Turn msgspec's "Expected `int` >= 0 - at `$.houses[3].bedrooms`" into a ``Problem``."""
     match = _AT_PATH.match(str(err))
@@ -104,7 +145,9 @@ def problem_from_msgspec(err: msgspec.ValidationError) -> Problem:
     field = named.group("name") if named else None
     rule = FIELD_RULES.get(field or "")
     too_long = _TOO_LONG.match(reason)
-    if too_long:
+    if rule is not None and rule.kind == "category" and _TOO_SHORT_TEXT.match(reason):
+        message = f"{empty_category_message(field or '')} (at {location})"
+    elif too_long:
         limit = int(too_long.group("limit"))
         message = f"too many houses at {location}: send at most {limit:,} per request"
     elif field is None:

@@ -2,7 +2,8 @@
 
 The refusals happen here, in the supervising process, before any worker starts: a
 missing, damaged or edited bundle, a graph onnxruntime rejects, or a failed self-test
-prints one line to stderr and exits 1. Bad settings exit 2.
+prints one line to stderr and exits 1. Bad settings, including an address the service
+cannot listen on (a port already in use), exit 2.
 
 This module imports only the service's own dependencies; it never reads the pipeline
 config (that needs the training stack), so ``--config`` and ``--data-dir`` are refused.
@@ -114,7 +115,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from serving.loading import load_model
     from serving.predictor import Predictor
     from serving.registry import local_bundle
-    from serving.server import configure_logging, run_server
+    from serving.server import check_address, configure_logging, run_server
     from serving.settings import resolve_settings
 
     if getattr(args, "config", None) is not None or getattr(args, "data_dir", None) is not None:
@@ -127,6 +128,7 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         settings = resolve_settings(_flags(args), os.environ)
         configure_logging(settings.log_level)
+        check_address(settings.host, settings.port)
         with local_bundle(settings.model, settings.tracking_uri) as location:
             model = load_model(location, ort_threads=settings.ort_threads)
             Predictor(model).self_test()

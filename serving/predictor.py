@@ -5,9 +5,11 @@ The steps for a request of N houses, all column-wise:
 1. split the decoded structs into one column per input;
 2. refuse a year built after the current year (the only rule that moves with the clock);
 3. normalise categories exactly as the feature store does (trim, then lowercase) and
-   match them to the bundle's known values; an unknown value is a warning, or a refusal
-   in strict mode. Unknown values reach the graph as ``""``, which it one-hot encodes
-   as all zeros, the same as any other unseen value, so no odd string reaches it;
+   match them to the bundle's known values. A value of nothing but spaces (any Unicode
+   space, or invisible characters such as a zero-width space) is refused in every mode;
+   an unknown value is a warning, or a refusal in strict mode. Unknown values reach the
+   graph as ``""``, which it one-hot encodes as all zeros, the same as any other unseen
+   value, so no odd string reaches it;
 4. run the graph once and read price and interval;
 5. attach a warning to each value outside the range the model was trained on.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +34,15 @@ from featurestore.schema import CATEGORICAL_INPUTS, NUMERIC_INPUTS, normalise_ca
 from pipelines.bundle import OnlineValues
 from serving.errors import ModelLoadError
 from serving.loading import OUTPUTS, LoadedModel
-from serving.schemas import InputWarning, ModelRef, PredictionInterval, PredictionItem, Problem
+from serving.schemas import (
+    InputWarning,
+    ModelRef,
+    PredictionInterval,
+    PredictionItem,
+    Problem,
+    current_year,
+    empty_category_message,
+)
 
 __all__ = ["InputRejected", "Predictor", "PricedBatch"]
 
@@ -185,7 +196,8 @@ class Predictor:
     ) -> tuple[dict[str, list[str]], dict[int, list[InputWarning]]]:
         matched: dict[str, list[str]] = {}
         warnings: dict[int, list[InputWarning]] = {}
-        problems: list[Problem] = []
+        blank: list[Problem] = []
+        unknown: list[Problem] = []
         for name, known in self._categories.items():
             spellings = self._spellings[name]
             values: list[str] = []
@@ -195,21 +207,23 @@ class Predictor:
                     value = self._remember(name, raw)
                 if value is None:
                     value = _UNKNOWN
-                    message = _unknown_message(name, raw, known)
-                    if self.strict_categories:
-                        problems.append(
-                            Problem(paths.of(row, name), message, field=name, allowed=list(known))
-                        )
+                    where, allowed = paths.of(row, name), list(known)
+                    if _is_blank(raw):
+                        blank.append(Problem(where, empty_category_message(name), name, allowed))
+                    elif self.strict_categories:
+                        message = _unknown_message(name, raw, known)
+                        unknown.append(Problem(where, message, name, allowed))
                     else:
+                        message = _unknown_message(name, raw, known)
                         warning = InputWarning(name, "unknown_category", message)
                         warnings.setdefault(row, []).append(warning)
                 values.append(value)
             matched[name] = values
-        if problems:
-            detail = f"{problems[0].message} (strict categories are on)"
-            if len(problems) > 1:
-                detail += f"; {len(problems) - 1} more unknown values in this request"
-            raise InputRejected(detail, problems[:_MAX_PROBLEMS])
+        if blank:
+            raise InputRejected(_summary(blank, "blank values"), blank[:_MAX_PROBLEMS])
+        if unknown:
+            detail = _summary(unknown, "unknown values", note=" (strict categories are on)")
+            raise InputRejected(detail, unknown[:_MAX_PROBLEMS])
         return matched, warnings
 
     def _remember(self, name: str, raw: str) -> str | None:
@@ -266,8 +280,20 @@ class _Paths:
         return f"{self._array_path}[{row}].{name}"
 
 
+def _is_blank(raw: str) -> bool:
+    """Whether ``raw`` shows nothing: only whitespace or invisible format characters."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in raw)
+
+
+def _summary(problems: list[Problem], what: str, note: str = "") -> str:
+    detail = problems[0].message + note
+    if len(problems) > 1:
+        detail += f"; {len(problems) - 1} more {what} in this request"
+    return detail
+
+
 def _refuse_future_years(years: np.ndarray, paths: _Paths) -> None:
-    this_year = time.localtime().tm_year
+    this_year = current_year()
     if years.max() <= this_year:
         return
     future = np.flatnonzero(years > this_year)

@@ -2,14 +2,19 @@
 
 The request structs are built at start-up from the bundle's feature schema: field order,
 descriptions, training ranges and known categories come from ``bundle.json``; the rules
-that make an input physically valid (a positive area, whole bedrooms, bathrooms in half
-steps) are declared once in ``FIELD_RULES`` and enforced by msgspec while decoding.
+that make an input physically valid (a plausible area, whole bedrooms, bathrooms in half
+steps) are declared once in ``FIELD_RULES`` and enforced by msgspec while decoding. Their
+ranges are ``featurestore.schema.PLAUSIBLE_RANGES``, the ones the training data is checked
+against, so the service never prices a house the training data could not contain. Two
+rules msgspec cannot state are the predictor's: a year built in the future (the ceiling
+moves with the calendar) and a category of nothing but spaces.
 Values that are valid but unusual (outside the training range, an unknown category) are
 not errors: the predictor answers with a warning, or refuses them in strict mode.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -17,6 +22,7 @@ import msgspec
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
+from featurestore.schema import EARLIEST_YEAR_BUILT, PLAUSIBLE_RANGES
 from pipelines.bundle import Bundle, FeatureSchema, InputSpec, MetricsSpec, TrainingData
 
 __all__ = [
@@ -37,6 +43,8 @@ __all__ = [
     "Readiness",
     "RequestTypes",
     "build_request_types",
+    "current_year",
+    "empty_category_message",
     "model_info",
 ]
 
@@ -52,10 +60,12 @@ class FieldRule:
     maximum: float | None = None
     step: float | None = None
     max_length: int | None = None
+    up_to_this_year: bool = False
+    """The maximum is the current year, checked per request by the predictor."""
 
     def meta(self, description: str, example: Any) -> msgspec.Meta:
-        # Upper bounds double as the finiteness check: JSON cannot spell NaN, and an
-        # overflowing literal such as 1e999 fails the bound instead of reaching the model.
+        # msgspec refuses a literal that overflows a float (1e999) itself, and JSON cannot
+        # spell NaN, so every number that reaches the predictor is finite.
         constraints: dict[str, Any] = {
             "ge": self.minimum,
             "gt": self.exclusive_minimum,
@@ -70,20 +80,44 @@ class FieldRule:
             examples=[example],
         )
 
+    def maximum_in(self, this_year: int) -> float | None:
+        """The largest value accepted in ``this_year``."""
+        return float(this_year) if self.up_to_this_year else self.maximum
 
-# The year-built ceiling moves with the calendar, so the predictor checks it per request.
+
+def _number_rule(name: str, text: str, step: float | None = None) -> FieldRule:
+    low, high = PLAUSIBLE_RANGES[name]
+    described = text.format(low=f"{low:,g}", high=f"{high:,g}")
+    return FieldRule("number", described, low, None, high, step)
+
+
 FIELD_RULES: dict[str, FieldRule] = {
-    "sqft": FieldRule(
-        "number", "greater than 0 and at most 1,000,000", exclusive_minimum=0, maximum=1e6
-    ),
-    "bedrooms": FieldRule("number", "a whole number from 0 to 100", 0, None, 100, 1),
-    "bathrooms": FieldRule("number", "a multiple of 0.5 from 0 to 100", 0, None, 100, 0.5),
+    "sqft": _number_rule("sqft", "from {low} to {high} square feet"),
+    "bedrooms": _number_rule("bedrooms", "a whole number from {low} to {high}", step=1),
+    "bathrooms": _number_rule("bathrooms", "a multiple of 0.5 from {low} to {high}", step=0.5),
     "year_built": FieldRule(
-        "number", "a whole year from 1000 to the current year", 1000, None, 9999, 1
+        "number",
+        f"a whole year from {EARLIEST_YEAR_BUILT} to the current year",
+        minimum=EARLIEST_YEAR_BUILT,
+        step=1,
+        up_to_this_year=True,
     ),
-    "location": FieldRule("category", "1 to 100 characters", max_length=100),
-    "condition": FieldRule("category", "1 to 100 characters", max_length=100),
+    "location": FieldRule("category", "1 to 100 characters, not all spaces", max_length=100),
+    "condition": FieldRule("category", "1 to 100 characters, not all spaces", max_length=100),
 }
+
+
+def current_year() -> int:
+    """The year-built ceiling: the current year in local time."""
+    return time.localtime().tm_year
+
+
+def empty_category_message(name: str) -> str:
+    """The refusal of a ``location`` or ``condition`` that is empty or only spaces."""
+    return (
+        f"{name} is empty (blank or only spaces); send the {name}'s name, "
+        "e.g. one of the known values GET /model lists"
+    )
 
 
 @dataclass(frozen=True)
@@ -253,7 +287,10 @@ class ModelInfo(msgspec.Struct, frozen=True):
     training_data: TrainingData
 
 
-def model_info(bundle: Bundle, *, strict_categories: bool, max_batch: int) -> ModelInfo:
+def model_info(
+    bundle: Bundle, *, strict_categories: bool, max_batch: int, this_year: int
+) -> ModelInfo:
+    """Describe ``bundle`` as served; the year-built ceiling is ``this_year``."""
     schema = bundle.feature_schema
     interval = bundle.interval
     return ModelInfo(
@@ -263,7 +300,7 @@ def model_info(bundle: Bundle, *, strict_categories: bool, max_batch: int) -> Mo
         kind=bundle.model.kind,
         target=bundle.model.target,
         onnx_sha256=bundle.onnx.sha256,
-        inputs=[_input_info(spec) for spec in schema.inputs],
+        inputs=[_input_info(spec, this_year) for spec in schema.inputs],
         reference_year=schema.reference_year,
         category_normalisation=schema.category_normalisation,
         strict_categories=strict_categories,
@@ -278,7 +315,7 @@ def model_info(bundle: Bundle, *, strict_categories: bool, max_batch: int) -> Mo
     )
 
 
-def _input_info(spec: InputSpec) -> InputInfo:
+def _input_info(spec: InputSpec, this_year: int) -> InputInfo:
     rule = FIELD_RULES[spec.name]
     return InputInfo(
         name=spec.name,
@@ -287,7 +324,7 @@ def _input_info(spec: InputSpec) -> InputInfo:
         rule=rule.text,
         minimum=rule.minimum,
         exclusive_minimum=rule.exclusive_minimum,
-        maximum=rule.maximum,
+        maximum=rule.maximum_in(this_year),
         step=rule.step,
         training_min=spec.min,
         training_max=spec.max,

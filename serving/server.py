@@ -6,13 +6,19 @@ per request and shorter tails on this 2-core machine). Each worker calls
 ``app_from_environment``, which works as an app factory for any ASGI server, e.g.
 ``granian --interface asgi --factory serving.server:app_from_environment`` with
 ``HPP_MODEL`` set.
+
+``hpp serve`` calls ``check_address`` before it loads anything, so an address uvicorn
+could not listen on (a port in use, a privileged port, a host that is not this machine's)
+is a ``SettingsError`` of one line, not uvicorn's log and its exit status 3.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +29,7 @@ import msgspec
 from litestar import Litestar
 
 from serving.app import create_app
-from serving.errors import SettingsError
+from serving.errors import ServingError, SettingsError
 from serving.loading import load_model
 from serving.registry import REGISTRY_PREFIX
 from serving.settings import ServiceSettings, resolve_settings
@@ -31,7 +37,13 @@ from serving.settings import ServiceSettings, resolve_settings
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
 
-__all__ = ["APP_FACTORY", "app_from_environment", "configure_logging", "run_server"]
+__all__ = [
+    "APP_FACTORY",
+    "app_from_environment",
+    "check_address",
+    "configure_logging",
+    "run_server",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +52,8 @@ APP_FACTORY = "serving.server:app_from_environment"
 _SETTINGS_VARIABLE = "HPP_SERVICE_SETTINGS"
 _METRICS_VARIABLE = "HPP_METRICS_DIR"
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# uvicorn's exit status when the server did not start (uvicorn.config.STARTUP_FAILURE).
+_UVICORN_STARTUP_FAILURE = 3
 
 
 def app_from_environment(
@@ -78,18 +92,68 @@ def run_server(settings: ServiceSettings) -> None:
     with tempfile.TemporaryDirectory(prefix="hpp-metrics-") as metrics_dir:
         os.environ[_SETTINGS_VARIABLE] = msgspec.json.encode(settings).decode()
         os.environ[_METRICS_VARIABLE] = metrics_dir
-        uvicorn.run(
-            APP_FACTORY,
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_config=None,  # configure_logging has set up this process's logging
-            log_level=settings.log_level,
-            access_log=False,
-            ws="none",
-            timeout_graceful_shutdown=10,
+        try:
+            uvicorn.run(
+                APP_FACTORY,
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                log_config=None,  # configure_logging has set up this process's logging
+                log_level=settings.log_level,
+                access_log=False,
+                ws="none",
+                timeout_graceful_shutdown=10,
+            )
+        except SystemExit as stop:
+            if stop.code != _UVICORN_STARTUP_FAILURE:
+                raise
+            # uvicorn has logged why (e.g. the port was taken after check_address ran).
+            message = (
+                f"the service did not start on {settings.host}:{settings.port}; "
+                "the log lines above say why"
+            )
+            raise ServingError(message) from stop
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise ``SettingsError`` unless the server could listen on ``host:port`` now.
+
+    Binds and releases each address ``host`` resolves to, with the socket options asyncio
+    uses for the server (SO_REUSEADDR; IPv6 only on IPv6 sockets), so a port left in
+    TIME_WAIT counts as free and one with a listener does not.
+    """
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        message = (
+            f"cannot listen on host {host!r}: {err.strerror}; pass --host with an address "
+            "of this machine, e.g. --host 127.0.0.1"
         )
+        raise SettingsError(message) from err
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as err:
+                raise SettingsError(_unusable_address(host, port, err)) from err
+
+
+def _unusable_address(host: str, port: int, err: OSError) -> str:
+    if err.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use; pass --port N (or set $HPP_PORT)"
+    if err.errno == errno.EACCES:
+        return (
+            f"no permission to listen on port {port} on {host} (ports below 1024 need "
+            "privileges); pass --port N with N above 1023"
+        )
+    return (
+        f"cannot listen on {host}:{port} ({err.strerror}); pass --host with an address of "
+        "this machine, or another --port"
+    )
 
 
 def configure_logging(level: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from featurestore.schema import PLAUSIBLE_RANGES
 from serving import ServiceSettings, create_app, load_model
 from tests.serving.conftest import MAX_BATCH, MAX_BODY_BYTES, RunningService, onnx_prices
 
@@ -107,8 +109,13 @@ def test_value_outside_training_range_is_served_with_a_warning(
 
 
 INVALID = [
-    ("sqft_zero", HOUSE | {"sqft": 0}, "$.sqft", "greater than 0"),
-    ("sqft_negative", HOUSE | {"sqft": -120}, "$.sqft", "greater than 0"),
+    ("sqft_zero", HOUSE | {"sqft": 0}, "$.sqft", "from 1 to 20,000 square feet"),
+    ("sqft_negative", HOUSE | {"sqft": -120}, "$.sqft", "from 1 to 20,000 square feet"),
+    ("sqft_tiny", HOUSE | {"sqft": 1e-30}, "$.sqft", "from 1 to 20,000 square feet"),
+    ("sqft_huge", HOUSE | {"sqft": 20_001}, "$.sqft", "from 1 to 20,000 square feet"),
+    ("bedrooms_many", HOUSE | {"bedrooms": 21}, "$.bedrooms", "from 0 to 20"),
+    ("bathrooms_many", HOUSE | {"bathrooms": 15.5}, "$.bathrooms", "from 0 to 15"),
+    ("year_too_early", HOUSE | {"year_built": 1699}, "$.year_built", "from 1700"),
     ("bedrooms_fraction", HOUSE | {"bedrooms": 2.5}, "$.bedrooms", "whole number"),
     ("bedrooms_negative", HOUSE | {"bedrooms": -1}, "$.bedrooms", "whole number"),
     ("bathrooms_quarter", HOUSE | {"bathrooms": 1.25}, "$.bathrooms", "multiple of 0.5"),
@@ -118,7 +125,7 @@ INVALID = [
     ("missing_field", {k: v for k, v in HOUSE.items() if k != "condition"}, "$", "condition"),
     ("unknown_field", HOUSE | {"price_per_sqft": 1}, "$", "price_per_sqft"),
     ("number_as_string", HOUSE | {"sqft": "1850"}, "$.sqft", "Expected `float`"),
-    ("empty_category", HOUSE | {"location": ""}, "$.location", "1 to 100 characters"),
+    ("empty_category", HOUSE | {"location": ""}, "$.location", "location is empty"),
 ]
 
 
@@ -134,6 +141,73 @@ def test_invalid_value_is_422_naming_field_and_rule(
     assert error["status_code"] == 422
     assert says in error["detail"]
     assert error["extra"][0]["location"] == location
+
+
+BLANK = [
+    ("space", " "),
+    ("tab_newline", "\t\n "),
+    ("no_break_space", "\u00a0"),
+    ("em_and_ideographic_spaces", "\u2003\u3000"),
+    ("line_separator", "\u2028"),
+    ("zero_width_space", "\u200b"),
+    ("byte_order_mark_and_space", "\ufeff "),
+]
+
+
+@pytest.mark.parametrize("field", ["location", "condition"])
+@pytest.mark.parametrize("value", [case[1] for case in BLANK], ids=[case[0] for case in BLANK])
+def test_blank_category_is_422_saying_it_is_empty(
+    client: httpx.Client, field: str, value: str
+) -> None:
+    response = client.post("/predict", json=HOUSE | {field: value})
+    assert response.status_code == 422, response.text
+    error = response.json()
+    assert error["detail"].startswith(f"{field} is empty")
+    assert "GET /model" in error["detail"]
+    [problem] = error["extra"]
+    assert problem["location"] == f"$.{field}"
+    assert problem["field"] == field
+    assert "suburb" in problem["allowed"] or "good" in problem["allowed"]
+
+
+def test_blank_category_in_a_batch_points_at_the_row(client: httpx.Client) -> None:
+    houses = [HOUSE, HOUSE | {"location": "\u00a0\u00a0"}, HOUSE | {"condition": " "}]
+    response = client.post("/predict/batch", json={"houses": houses})
+    assert response.status_code == 422
+    error = response.json()
+    assert [problem["location"] for problem in error["extra"]] == [
+        "$.houses[1].location",
+        "$.houses[2].condition",
+    ]
+    assert "1 more blank values" in error["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "text/csv"],
+)
+def test_body_declared_as_another_type_is_415(client: httpx.Client, content_type: str) -> None:
+    body = json.dumps(HOUSE)
+    for path, sent in (("/predict", body), ("/predict/batch", json.dumps({"houses": [HOUSE]}))):
+        response = client.post(path, content=sent, headers={"content-type": content_type})
+        assert response.status_code == 415, response.text
+        error = response.json()
+        assert error["status_code"] == 415
+        assert "Content-Type: application/json" in error["detail"]
+        assert content_type.split(";")[0] in error["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "Application/JSON; charset=UTF-8", "application/vnd.house+json", None],
+    ids=["json", "json_charset", "json_suffix", "none"],
+)
+def test_json_body_is_accepted_under_json_types_or_none(
+    client: httpx.Client, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post("/predict", content=json.dumps(HOUSE), headers=headers)
+    assert response.status_code == 200, response.text
 
 
 def test_non_finite_number_is_422(client: httpx.Client) -> None:
@@ -203,8 +277,6 @@ def test_health_and_ready(client: httpx.Client) -> None:
 
 
 def test_model_describes_the_feature_schema(client: httpx.Client, bundle_dir: Path) -> None:
-    import json
-
     described = json.loads((bundle_dir / "bundle.json").read_text())
     model = client.get("/model").json()
     assert model["version"] == described["version"]
@@ -221,6 +293,20 @@ def test_model_describes_the_feature_schema(client: httpx.Client, bundle_dir: Pa
     assert model["interval"]["level"] == described["interval"]["level"]
     assert model["strict_categories"] is False
     assert model["max_batch"] == MAX_BATCH
+
+
+def test_model_states_the_limits_the_service_enforces(client: httpx.Client) -> None:
+    inputs = {item["name"]: item for item in client.get("/model").json()["inputs"]}
+    this_year = time.localtime().tm_year
+    assert (inputs["year_built"]["minimum"], inputs["year_built"]["maximum"]) == (1700, this_year)
+    assert client.post("/predict", json=HOUSE | {"year_built": this_year}).status_code == 200
+    assert client.post("/predict", json=HOUSE | {"year_built": this_year + 1}).status_code == 422
+    for name, (low, high) in PLAUSIBLE_RANGES.items():
+        assert (inputs[name]["minimum"], inputs[name]["maximum"]) == (low, high)
+        step = inputs[name].get("step", 1)
+        for value, status in ((low, 200), (high, 200), (low - step, 422), (high + step, 422)):
+            response = client.post("/predict", json=HOUSE | {name: value})
+            assert response.status_code == status, (name, value, response.text)
 
 
 def test_openapi_schema_and_docs_are_served(client: httpx.Client) -> None:
@@ -310,6 +396,9 @@ def test_strict_mode_refuses_unknown_categories_listing_allowed_values(
             "urban",
             "waterfront",
         ]
+        blank = http.post("/predict", json=HOUSE | {"location": "\u00a0"})
+        assert blank.status_code == 422
+        assert blank.json()["detail"].startswith("location is empty")
         batch = [HOUSE, HOUSE | {"condition": "meh"}]
         response = http.post("/predict/batch", json={"houses": batch})
         assert response.json()["extra"][0]["location"] == "$.houses[1].condition"

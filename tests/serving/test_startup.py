@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -96,6 +98,39 @@ def test_bad_settings_exit_2(
     completed = run_hpp(["serve", *args], cwd=tmp_path, env=env)
     assert completed.returncode == 2
     assert says in completed.stderr
+
+
+def test_busy_port_is_refused_with_one_line(bundle_dir: Path, tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        completed = run_hpp(
+            ["serve", "--model", str(bundle_dir), "--port", str(port)], cwd=tmp_path
+        )
+    assert completed.returncode == 2
+    [reason] = _error_lines(completed.stderr)
+    assert reason.startswith(f"error: port {port} on 127.0.0.1 is already in use; ")
+    assert "pass --port N" in reason
+
+
+def test_server_that_fails_to_start_is_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from serving.errors import ServingError
+    from serving.server import run_server
+    from serving.settings import ServiceSettings
+
+    def fail_to_start(*args: object, **kwargs: object) -> None:
+        raise SystemExit(3)  # uvicorn's exit when it could not bind or start the app
+
+    monkeypatch.setattr(uvicorn, "run", fail_to_start)
+    # run_server sets these and a SIGTERM handler for its workers; undone after the test.
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    for variable in ("HPP_SERVICE_SETTINGS", "HPP_METRICS_DIR"):
+        monkeypatch.setenv(variable, "")
+    with pytest.raises(ServingError, match=r"did not start on 127\.0\.0\.1:8000; the log"):
+        run_server(ServiceSettings())
 
 
 def test_registry_location_is_downloaded_and_served(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ THIS_YEAR = time.localtime().tm_year
 KNOWN_LOCATIONS = ["downtown", "mountain", "rural", "suburb", "urban", "waterfront"]
 
 whitespace = st.sampled_from(["", " ", "  ", "\t", "\n", " \t "])
+# Anything that shows nothing: Unicode spaces and invisible format characters.
+blank = st.text(
+    alphabet=st.sampled_from(" \t\n\u00a0\u2002\u2003\u2009\u202f\u3000\u200b\u2060\ufeff"),
+    min_size=1,
+    max_size=6,
+)
 known_spelling = st.builds(
     lambda value, cases, left, right: (
         left + "".join(c.upper() if up else c for c, up in zip(value, cases, strict=False)) + right
@@ -39,38 +46,39 @@ known_spelling = st.builds(
 )
 valid_house = st.fixed_dictionaries(
     {
-        "sqft": st.floats(min_value=1.0, max_value=1e6, allow_nan=False),
-        "bedrooms": st.integers(min_value=0, max_value=100),
-        "bathrooms": st.integers(min_value=0, max_value=200).map(lambda n: n / 2),
-        "year_built": st.integers(min_value=1000, max_value=THIS_YEAR),
+        "sqft": st.floats(min_value=1.0, max_value=20_000, allow_nan=False),
+        "bedrooms": st.integers(min_value=0, max_value=20),
+        "bathrooms": st.integers(min_value=0, max_value=30).map(lambda n: n / 2),
+        "year_built": st.integers(min_value=1700, max_value=THIS_YEAR),
         "location": known_spelling,
         "condition": st.sampled_from(["good", "Fair", " EXCELLENT ", "poor"]),
     }
 )
 invalid_values: dict[str, st.SearchStrategy[Any]] = {
     "sqft": st.one_of(
-        st.floats(max_value=0, allow_nan=False, allow_infinity=False),
-        st.floats(min_value=1e6, exclude_min=True, allow_nan=False, allow_infinity=False),
+        st.floats(max_value=1, exclude_max=True, allow_nan=False, allow_infinity=False),
+        st.floats(min_value=20_000, exclude_min=True, allow_nan=False, allow_infinity=False),
         st.text(max_size=5),
         st.none(),
     ),
     "bedrooms": st.one_of(
         st.integers(max_value=-1),
-        st.integers(min_value=101),
-        st.floats(0, 100).filter(lambda x: not float(x).is_integer()),
+        st.integers(min_value=21),
+        st.floats(0, 20).filter(lambda x: not float(x).is_integer()),
     ),
     "bathrooms": st.one_of(
-        st.floats(0, 100).filter(lambda x: not float(x * 2).is_integer()),
+        st.floats(0, 15).filter(lambda x: not float(x * 2).is_integer()),
         st.integers(max_value=-1),
+        st.integers(min_value=16),
         st.booleans(),
     ),
     "year_built": st.one_of(
         st.integers(min_value=THIS_YEAR + 1, max_value=9999),
-        st.integers(max_value=999),
-        st.floats(1000, THIS_YEAR).filter(lambda x: not float(x).is_integer()),
+        st.integers(max_value=1699),
+        st.floats(1700, THIS_YEAR).filter(lambda x: not float(x).is_integer()),
     ),
-    "location": st.one_of(st.just(""), st.text(min_size=101, max_size=120), st.integers()),
-    "condition": st.one_of(st.none(), st.lists(st.text(max_size=3), max_size=2)),
+    "location": st.one_of(st.just(""), blank, st.text(min_size=101, max_size=120), st.integers()),
+    "condition": st.one_of(blank, st.none(), st.lists(st.text(max_size=3), max_size=2)),
 }
 broken_house = st.sampled_from(sorted(invalid_values)).flatmap(
     lambda field: st.tuples(
@@ -149,20 +157,23 @@ def _valid_by_rules(house: dict[str, Any]) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
 
     def category(value: Any) -> bool:
-        return isinstance(value, str) and 1 <= len(value) <= 100
+        shown = isinstance(value, str) and any(
+            not char.isspace() and unicodedata.category(char) != "Cf" for char in value
+        )
+        return shown and len(value) <= 100
 
     sqft, beds, baths, year = (house[k] for k in ("sqft", "bedrooms", "bathrooms", "year_built"))
     return (
         number(sqft)
-        and 0 < sqft <= 1e6
+        and 1 <= sqft <= 20_000
         and number(beds)
-        and 0 <= beds <= 100
+        and 0 <= beds <= 20
         and float(beds).is_integer()
         and number(baths)
-        and 0 <= baths <= 100
+        and 0 <= baths <= 15
         and float(baths * 2).is_integer()
         and number(year)
-        and 1000 <= year <= THIS_YEAR
+        and 1700 <= year <= THIS_YEAR
         and float(year).is_integer()
         and category(house["location"])
         and category(house["condition"])

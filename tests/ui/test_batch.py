@@ -19,7 +19,9 @@ from ui.client import InputInfo, InputWarning, Interval, ModelRef, PredictionIte
 
 # The inputs as `GET /model` describes them (issue 3's contract), trimmed to what matters.
 INPUTS = [
-    InputInfo("sqft", "number", "Living area", "greater than 0", exclusive_minimum=0, maximum=1e6),
+    InputInfo(
+        "sqft", "number", "Living area", "from 1 to 20,000 square feet", minimum=1, maximum=20_000
+    ),
     InputInfo(
         "bedrooms",
         "number",
@@ -76,7 +78,7 @@ def test_valid_rows_become_houses_in_the_services_types() -> None:
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        ("0,3,2,urban,1995,good", "sqft 0: the rule is greater than 0"),
+        ("0,3,2,urban,1995,good", "sqft 0: the rule is from 1 to 20,000 square feet"),
         ("1800,-1,2,urban,1995,good", "bedrooms -1: the rule is a whole number"),
         ("1800,3,2.25,urban,1995,good", "bathrooms 2.25: the rule is a multiple of 0.5"),
         ("1800,3,2,urban,2031,good", "year_built 2031 is in the future (this year is 2026)"),

@@ -172,7 +172,7 @@ def test_batch_lists_bad_rows_with_their_reasons(
     bad = app.dataframe[0].value
     assert list(bad["line"]) == [3, 4, 5, 6]
     reasons = list(bad["reasons"])
-    assert "sqft -40: the rule is greater than 0" in reasons[0]
+    assert "sqft -40: the rule is from 1 to 20,000 square feet" in reasons[0]
     assert "bedrooms 2.5: the rule is a whole number" in reasons[1]
     assert "location is missing" in reasons[2] and "year_built 3000" in reasons[2]
     assert "sqft 'lots' is not a number" in reasons[3]
