@@ -28,6 +28,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from featurestore.schema import CATEGORY_SPACES
+
 __all__ = ["BaselineResult", "CleaningSettings", "RejectShareExceeded", "run_baseline"]
 
 _T = TypeVar("_T")
@@ -47,8 +49,9 @@ FEATURE_COLUMNS = (
     "location", "condition", "house_age", "bed_bath_ratio", "sqft_per_bedroom", "is_outlier",
     "price",
 )  # fmt: skip
-# normalise_category in sql/store/macros.sql strips exactly these; DuckDB's trim() in
-# validate.sql strips spaces (and some Unicode spaces), but not tabs or newlines.
+# Stripped from a sale date before it is parsed, as DuckDB's cast in validate.sql does
+# (tests/bench/test_baseline_agrees.py holds the two together). Categories are trimmed of
+# the category rule's CATEGORY_SPACES instead.
 _ASCII_WHITESPACE = " \t\n\r\f\v"
 
 
@@ -201,7 +204,7 @@ def _not_a_number(raw: pd.DataFrame, typed: pd.DataFrame, name: str) -> _Rule:
 
 
 def _blank(text: pd.Series) -> pd.Series:
-    return text.notna() & (text.str.strip(" ") == "")
+    return text.notna() & (text.str.strip(CATEGORY_SPACES) == "")
 
 
 def reason_counts(reason: pd.Series) -> dict[str, int]:
@@ -233,7 +236,7 @@ def clean_sales(sales: pd.DataFrame, settings: CleaningSettings) -> pd.DataFrame
     """
     clean = sales
     for name in ("location", "condition"):
-        clean[name] = clean[name].str.strip(_ASCII_WHITESPACE).str.lower()
+        clean[name] = clean[name].str.strip(CATEGORY_SPACES).str.lower()
 
     gaps = clean[["bedrooms", "bathrooms", "year_built", "location", "condition"]].isna()
     for name in ("bedrooms", "bathrooms", "year_built"):

@@ -67,6 +67,8 @@ def ingest(source: RawSource, lake_dir: Path, *, max_reject_share: float) -> Ing
     con = duckdb.connect()
     try:
         register_raw_input(con, source)
+        # The category rule's macros: the blank check trims what it trims.
+        con.execute(resource_path("sql", "store", "macros.sql").read_text())
         con.execute(resource_path("sql", "ingest", "validate.sql").read_text())
         rows_read, rows_rejected = _count(con)
         if rows_read == 0:

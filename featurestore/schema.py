@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "CATEGORICAL_INPUTS",
     "CATEGORY_NORMALISATION_RULE",
+    "CATEGORY_SPACES",
     "EARLIEST_YEAR_BUILT",
     "MODEL_INPUTS",
     "NUMERIC_INPUTS",
@@ -39,13 +40,21 @@ EARLIEST_YEAR_BUILT = 1700
 # One rule, applied by the cleaned SQL view, by training and by the service. The ONNX
 # graph lowercases too (StringNormalizer), but ONNX has no operator that trims, so a
 # runtime other than our service must trim before calling the graph.
-CATEGORY_NORMALISATION_RULE = "trim surrounding whitespace, then lowercase"
+CATEGORY_NORMALISATION_RULE = "trim surrounding whitespace (Unicode spaces too), then lowercase"
+
+# What the rule trims: every character Python's str.isspace() accepts (ASCII whitespace,
+# the information separators, NEL, no-break and the other Unicode spaces, line and
+# paragraph separators) and the invisible zero-width characters a copy from a web page or
+# spreadsheet brings along. SQL's ``normalise_category`` macro (sql/store/macros.sql) and
+# ingest's blank check (sql/ingest/validate.sql) spell out the same set;
+# tests/featurestore/test_views.py holds the three to it, character by character.
+CATEGORY_SPACES = (
+    "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
 
 
 def normalise_category(value: str) -> str:
     """Return ``value`` normalised the way the feature store normalises categories."""
-    return value.strip(_ASCII_WHITESPACE).lower()
-
-
-# The same characters SQL's ``normalise_category`` macro strips (sql/store/macros.sql).
-_ASCII_WHITESPACE = " \t\n\r\f\v"
+    return value.strip(CATEGORY_SPACES).lower()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -281,8 +280,8 @@ class _Paths:
 
 
 def _is_blank(raw: str) -> bool:
-    """Whether ``raw`` shows nothing: only whitespace or invisible format characters."""
-    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in raw)
+    """Whether ``raw`` is nothing but what the category rule trims (spaces, zero-width)."""
+    return not normalise_category(raw)
 
 
 def _summary(problems: list[Problem], what: str, note: str = "") -> str:

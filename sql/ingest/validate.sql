@@ -74,10 +74,9 @@ checked AS (
                  THEN 'latitude is not a number: ' || latitude_text END,
             CASE WHEN longitude_text IS NOT NULL AND longitude IS NULL
                  THEN 'longitude is not a number: ' || longitude_text END,
-            -- Blank after the same trimming normalise_category does (sql/store/macros.sql).
-            CASE WHEN regexp_matches(location, '^[ \t\n\r\f\v]*$') THEN 'location is empty' END,
-            CASE WHEN regexp_matches(condition, '^[ \t\n\r\f\v]*$')
-                 THEN 'condition is empty' END,
+            -- Blank after the category rule's trimming (sql/store/macros.sql, loaded first).
+            CASE WHEN normalise_category(location) = '' THEN 'location is empty' END,
+            CASE WHEN normalise_category(condition) = '' THEN 'condition is empty' END,
             -- DuckDB reads "nan", "inf" and "1e400" as numbers; none is a usable value.
             CASE WHEN NOT isfinite(price) THEN 'price is not a finite number' END,
             CASE WHEN NOT isfinite(sqft) THEN 'sqft is not a finite number' END,

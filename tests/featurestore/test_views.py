@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from featurestore import QueryError, StoreBuildError, StoreSettings, build_store, catalog, query
+from featurestore.schema import CATEGORY_SPACES, normalise_category
 from featurestore.store import sql_files_in_order
 from tests.conftest import REPO
 from tests.featurestore.tables import make_store, one, row
@@ -25,6 +27,29 @@ def test_clean_normalises_category_case_and_spaces(tmp_path: Path) -> None:
 
     assert one(db, "SELECT DISTINCT location FROM sales_clean") == [("suburb",)]
     assert one(db, "SELECT condition FROM sales_clean WHERE house_id = '4'") == [("fair",)]
+
+
+@pytest.mark.parametrize("space", list(CATEGORY_SPACES), ids=lambda c: f"U+{ord(c):04X}")
+def test_sql_and_python_trim_the_same_characters(tmp_path: Path, space: str) -> None:
+    """The category rule is one rule: the SQL macro, Python and the service agree."""
+    values = [f"{space}North_Ames{space}", f"North{space}Ames", f"{space}{space}"]
+    con = duckdb.connect()
+    con.execute((REPO / "sql" / "store" / "macros.sql").read_text())
+
+    in_sql = [con.execute("SELECT normalise_category(?)", [v]).fetchone()[0] for v in values]
+
+    assert in_sql == [normalise_category(v) for v in values]
+    assert in_sql[0] == "north_ames"
+    assert in_sql[1] == f"north{space}ames".lower()  # only the ends are trimmed
+    assert in_sql[2] == ""
+
+
+def test_characters_that_are_not_spaces_are_kept() -> None:
+    con = duckdb.connect()
+    con.execute((REPO / "sql" / "store" / "macros.sql").read_text())
+    for value in ["-north_ames-", "\u00adx\u00ad", "é", "_x_"]:
+        assert con.execute("SELECT normalise_category(?)", [value]).fetchone()[0] == value.lower()
+        assert normalise_category(value) == value.lower()
 
 
 def test_clean_fills_missing_numbers_with_median_and_categories_with_mode(tmp_path: Path) -> None:
