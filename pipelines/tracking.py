@@ -167,6 +167,10 @@ def _log_run(
         }
     )
     mlflow.log_artifact(str(bundle_dir / BUNDLE_FILE))
+    if bundle.online is not None:
+        # The market values the graph's extra inputs take, by location: a registry user
+        # (and `hpp serve --model models:/...`) needs them beside the model.
+        mlflow.log_artifact(str(bundle_dir / bundle.online.file))
     plots = bundle_dir / "plots"
     if plots.is_dir():
         mlflow.log_artifacts(str(plots), artifact_path="plots")

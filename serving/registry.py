@@ -4,8 +4,9 @@ MLflow is not part of the service install (``pip install 'house-price-predictor[
 a ``models:/`` location needs it and says how to get it: ``mlflow-skinny`` talks to a
 tracking server, a local ``sqlite:///`` store needs the full ``mlflow``. The registered
 model holds the ONNX graph (``mlflow.onnx`` flavour, artifact path ``model``) and its run
-holds ``bundle.json``; both are downloaded once, at start-up, into a temporary bundle
-folder that the usual checks (``serving.loading``) then verify like any other.
+holds ``bundle.json`` (and, for a model with market inputs, ``online_features.json``); all
+are downloaded once, at start-up, into a temporary bundle folder that the usual checks
+(``serving.loading``) then verify like any other.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipelines.bundle import BUNDLE_FILE, MODEL_FILE
+from pipelines.bundle import BUNDLE_FILE, MODEL_FILE, read_bundle
 from serving.errors import ModelLoadError
 
 __all__ = ["REGISTRY_PREFIX", "local_bundle"]
@@ -76,6 +77,14 @@ def _download(location: str, tracking_uri: str, folder: Path) -> Path:
             dst_path=str(folder / "registry-run"),
             tracking_uri=tracking_uri,
         )
+        online = _online_file(Path(described))
+        if online is not None:
+            online = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id,
+                artifact_path=online,
+                dst_path=str(folder / "registry-run"),
+                tracking_uri=tracking_uri,
+            )
     except MlflowException as err:
         raise ModelLoadError(f"MLflow at {tracking_uri} cannot give {location}: {err}") from err
     except OSError as err:
@@ -83,6 +92,8 @@ def _download(location: str, tracking_uri: str, folder: Path) -> Path:
 
     bundle_dir = folder / "bundle"
     bundle_dir.mkdir()
+    if online is not None:
+        shutil.copyfile(online, bundle_dir / Path(online).name)
     graph = Path(model_dir) / MODEL_FILE
     if not graph.is_file():
         message = f"{location} (version {version.version}) has no {MODEL_FILE}: not an ONNX model"
@@ -91,6 +102,12 @@ def _download(location: str, tracking_uri: str, folder: Path) -> Path:
     shutil.copyfile(described, bundle_dir / BUNDLE_FILE)
     logger.info("downloaded %s (version %s, run %s)", location, version.version, version.run_id)
     return bundle_dir
+
+
+def _online_file(described: Path) -> str | None:
+    """The bundle's online-values file name, when its ``bundle.json`` lists one."""
+    bundle = read_bundle(described.parent)
+    return bundle.online.file if bundle.online is not None else None
 
 
 def _import_mlflow(location: str) -> Any:

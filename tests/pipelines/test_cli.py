@@ -19,6 +19,7 @@ import pytest
 
 from pipelines.bundle import verify_bundle
 from pipelines.export import run_onnx
+from serving.registry import local_bundle
 from tests.conftest import run_hpp_in, write_csv
 
 MODEL_NAME = "house-price-predictor"
@@ -504,3 +505,10 @@ def test_market_model_registers_with_its_market_inputs(tmp_path: Path, mlflow_se
 
     assert inputs[6:] == list(bundle.online.features)
     np.testing.assert_allclose(np.asarray(served["price"]), bundled["price"], rtol=1e-6)
+    # What `hpp serve --model models:/...` downloads is the whole bundle, online values too.
+    with local_bundle("models:/house-price-predictor-market@champion", mlflow_server) as folder:
+        downloaded = verify_bundle(folder)
+        assert downloaded.online == bundle.online
+        assert (folder / bundle.online.file).read_bytes() == (
+            bundle_dir / bundle.online.file
+        ).read_bytes()
