@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -35,11 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not getattr(args, "long_running_server", False):
+        # `docker stop`, a CI timeout or `kill` end a run the way Ctrl-C does, so a
+        # half-done run puts the lake and store back (the service and the UI have their own).
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.handler(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        print(f"interrupted ({stop})" if str(stop) else "interrupted", file=sys.stderr)
+        return 143 if str(stop) == "SIGTERM" else 130
     except OSError as err:
         # A path the user gave that cannot be read or written: say which, without a trace.
         print(f"error: {err}", file=sys.stderr)
@@ -49,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _is_ours(err: Exception) -> bool:
@@ -116,12 +125,14 @@ def _parser() -> argparse.ArgumentParser:
     # The service reads no pipeline config (that needs the training stack): a bundle only.
     serve.add_argument("--models-dir", type=Path, help="folder holding models/<name>/")
     _serving_cli().configure_parser(serve)
-    serve.set_defaults(handler=lambda args: _serving_cli().serve_command(args))
+    serve.set_defaults(
+        handler=lambda args: _serving_cli().serve_command(args), long_running_server=True
+    )
 
     ui = commands.add_parser("ui", help="start the Streamlit dashboard (ui/)")
     _config_flags(ui)
     _ui_cli().configure_parser(ui)
-    ui.set_defaults(handler=lambda args: _ui_cli().ui_command(args))
+    ui.set_defaults(handler=lambda args: _ui_cli().ui_command(args), long_running_server=True)
     return parser
 
 

@@ -50,6 +50,7 @@ from pipelines.export import (
     graph_inputs,
 )
 from pipelines.features import MARKET_FEATURES
+from pipelines.owners import is_abandoned, owner_tag
 from pipelines.plots import write_diagnostic_plots
 from pipelines.tracking import (
     RegistryRecord,
@@ -74,6 +75,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# The lake and store as they were before a run, kept until the run has finished.
+_BACKUP = ".before-run-"
 
 _LIBRARIES = (
     "duckdb",
@@ -281,9 +285,13 @@ def _restored_on_failure(lake_dir: Path, store_path: Path) -> Iterator[None]:
     Ingest replaces the lake's files by rename, so hard links taken beforehand keep the
     old contents at no cost. The store holds only views and small settings tables and is
     changed in place, so it is copied. A failed check, training or registration restores
-    both, and the store reads the last good data with the last good settings again.
+    both, and the store reads the last good data with the last good settings again. A run
+    killed outright (SIGKILL, power loss) cannot restore anything; the next run does it
+    from the backup the killed one left (see ``_recover_killed_runs``).
     """
-    backup = lake_dir.parent / f".before-run-{os.getpid()}"
+    folder = lake_dir.parent
+    _recover_killed_runs(folder, lake_dir, store_path)
+    backup = folder / f"{_BACKUP}{owner_tag()}"
     shutil.rmtree(backup, ignore_errors=True)
     (backup / "lake").mkdir(parents=True)
     previous = [path for path in lake_dir.glob("*") if path.is_file()] if lake_dir.is_dir() else []
@@ -294,15 +302,40 @@ def _restored_on_failure(lake_dir: Path, store_path: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        for path in (backup / "lake").iterdir():
-            os.replace(path, lake_dir / path.name)
-        if (backup / store_path.name).is_file():
-            os.replace(backup / store_path.name, store_path)
-        if previous:
-            logger.info("run failed: restored the previous lake and store in %s", lake_dir.parent)
+        _restore(backup, lake_dir, store_path)
+        logger.info("run failed: restored the previous lake and store in %s", folder)
         raise
     finally:
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def _restore(backup: Path, lake_dir: Path, store_path: Path) -> None:
+    """Make the lake and the store what ``backup`` saved (nothing, if it saved nothing)."""
+    saved = {path.name for path in (backup / "lake").iterdir()}
+    if lake_dir.is_dir():
+        for path in lake_dir.iterdir():
+            if path.is_file() and path.name not in saved:
+                path.unlink()  # written by the failed run where there was nothing before
+    for name in saved:
+        os.replace(backup / "lake" / name, lake_dir / name)
+    if (backup / store_path.name).is_file():
+        os.replace(backup / store_path.name, store_path)
+    elif store_path.is_file():
+        store_path.unlink()
+
+
+def _recover_killed_runs(folder: Path, lake_dir: Path, store_path: Path) -> None:
+    """Restore the lake and store from the backup of a run on this host that was killed."""
+    for backup in sorted(folder.glob(f"{_BACKUP}*")):
+        if not is_abandoned(backup.name.removeprefix(_BACKUP)) or not (backup / "lake").is_dir():
+            continue
+        _restore(backup, lake_dir, store_path)
+        shutil.rmtree(backup, ignore_errors=True)
+        logger.warning(
+            "a run killed before it could clean up had changed %s; restored the lake and "
+            "store it had saved",
+            folder,
+        )
 
 
 def publish_step(staged: StagedBundle) -> Path:

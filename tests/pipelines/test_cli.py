@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from pipelines.bundle import verify_bundle
 from pipelines.export import run_onnx
 from serving.registry import local_bundle
-from tests.conftest import run_hpp_in, write_csv
+from tests.conftest import HPP, run_hpp_in, write_csv
 
 MODEL_NAME = "house-price-predictor"
 GOOD = "300000,1500,3,2,Suburb,1990,Good"
@@ -512,3 +513,60 @@ def test_market_model_registers_with_its_market_inputs(tmp_path: Path, mlflow_se
         assert (folder / bundle.online.file).read_bytes() == (
             bundle_dir / bundle.online.file
         ).read_bytes()
+
+
+def test_sigterm_mid_run_puts_the_lake_back(sample_project: Path, tmp_path: Path) -> None:
+    """`docker stop` or a CI timeout sends SIGTERM: the run ends like Ctrl-C, restoring."""
+    project = tmp_path / "project"
+    shutil.copytree(sample_project, project, symlinks=True)
+    lake = project / "data" / "lake" / "sales.parquet"
+    good = lake.read_bytes()
+    other = write_csv(
+        tmp_path / "other.csv", [GOOD.replace("300000", str(300000 + i)) for i in range(40)]
+    )
+    process = subprocess.Popen(
+        [str(HPP), "run", "--input", str(other)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while lake.read_bytes() == good and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)  # after ingest replaced the lake, before publishing
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 143, stderr
+    assert "interrupted (SIGTERM)" in stderr
+    assert lake.read_bytes() == good
+    assert not list((project / "data").glob(".before-run-*"))
+
+
+def test_next_run_recovers_the_lake_a_killed_run_changed(
+    sample_project: Path, tmp_path: Path
+) -> None:
+    """SIGKILL leaves no chance to clean up; the next run restores from the killed one's backup."""
+    project = tmp_path / "project"
+    shutil.copytree(sample_project, project, symlinks=True)
+    lake = project / "data" / "lake" / "sales.parquet"
+    good = lake.read_bytes()
+    other = write_csv(
+        tmp_path / "other.csv", [GOOD.replace("300000", str(300000 + i)) for i in range(40)]
+    )
+    process = subprocess.Popen([str(HPP), "run", "--input", str(other)], cwd=project)
+    deadline = time.monotonic() + 120
+    while lake.read_bytes() == good and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.kill()
+    process.wait(timeout=30)
+    assert lake.read_bytes() != good
+    assert list((project / "data").glob(".before-run-*"))
+
+    bad = write_csv(tmp_path / "bad.csv", ["oops,1500,3,2,Suburb,1990,Good"] * 5)
+    result = run_hpp_in(project, "run", "--input", str(bad))
+
+    assert result.returncode != 0
+    assert "a run killed before it could clean up" in result.stderr
+    assert lake.read_bytes() == good
+    assert not list((project / "data").glob(".before-run-*"))
