@@ -14,44 +14,58 @@ is left as it was:
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from featurestore.store import connect
 
-__all__ = ["FALLBACK", "market_features_without", "market_snapshot"]
+__all__ = ["MarketSnapshot", "market_features_without", "market_snapshot"]
 
-FALLBACK = "*"
-_PROBE = "__probe__"
+
+@dataclass(frozen=True)
+class MarketSnapshot:
+    """What ``market_features`` gives a sale on one date: per location, and the fallback.
+
+    ``fallback`` is the row of a sale at no known location (no earlier sales of its own):
+    the whole market's values, which the service uses for a location it does not know.
+    """
+
+    as_of: dt.date
+    locations: dict[str, list[float | None]]
+    fallback: list[float | None]
 
 
 def market_snapshot(
     db_path: Path, as_of: dt.date, locations: Sequence[str], columns: Sequence[str]
-) -> dict[str, list[float | None]]:
-    """``columns`` of ``market_features`` for a sale on ``as_of`` at each location.
-
-    The key ``FALLBACK`` holds the values for a location with no earlier sales (the
-    whole market's), which is what the service uses for a location it does not know.
-    """
-    probes: list[tuple[str, dt.date, str | None]] = [
-        (f"{_PROBE}{location}", as_of, location) for location in locations
-    ]
-    probes.append((f"{_PROBE}{FALLBACK}", as_of, None))
+) -> MarketSnapshot:
+    """``columns`` of ``market_features`` for a sale on ``as_of`` at each location."""
+    # Ids no real sale can have (a fresh UUID each time), mapped back by position; the
+    # last probe has no location and so gets the fallback.
+    prefix = f"probe-{uuid.uuid4().hex}-"
+    places: list[str | None] = [*locations, None]
+    probes = [(f"{prefix}{index}", as_of, place) for index, place in enumerate(places)]
     selected = ", ".join(columns)
     con = connect(db_path)
     try:
         con.execute("BEGIN TRANSACTION")
         con.executemany("INSERT INTO market_probes VALUES (?, ?, ?)", probes)
         rows = con.execute(
-            f"SELECT house_id, {selected} FROM market_features WHERE house_id LIKE ?",
-            [f"{_PROBE}%"],
+            f"SELECT house_id, {selected} FROM market_features WHERE starts_with(house_id, ?)",
+            [prefix],
         ).fetchall()
         con.execute("ROLLBACK")
     finally:
         con.close()
-    return {house_id.removeprefix(_PROBE): list(values) for house_id, *values in rows}
+    by_index = {int(house_id.removeprefix(prefix)): list(values) for house_id, *values in rows}
+    return MarketSnapshot(
+        as_of=as_of,
+        locations={location: by_index[index] for index, location in enumerate(locations)},
+        fallback=by_index[len(locations)],
+    )
 
 
 def market_features_without(

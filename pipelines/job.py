@@ -37,7 +37,7 @@ from featurestore import (
 )
 from featurestore.checks import CheckResult, raise_for_failures, run_checks
 from featurestore.ingestion import read_manifest
-from featurestore.online import FALLBACK, market_features_without, market_snapshot
+from featurestore.online import market_features_without, market_snapshot
 from pipelines import bundle as bundles
 from pipelines.config import ModelConfig, PipelineConfig
 from pipelines.errors import PipelineError
@@ -447,14 +447,17 @@ def _write_online_values(
     names = list(result.encoder.market_features_)
     locations = result.encoder.categories_["location"]
     snapshot = market_snapshot(config.store_path, as_of, locations, names)
-    values = {key: [float(v) for v in row if v is not None] for key, row in snapshot.items()}
-    if any(len(row) != len(names) for row in values.values()):
+    rows = [*snapshot.locations.values(), snapshot.fallback]
+    if any(value is None for row in rows for value in row):
         raise PipelineError(f"market features as of {as_of} are incomplete: {snapshot}")
     online = bundles.OnlineValues(
         as_of=as_of.isoformat(),
         features=names,
-        locations={key: row for key, row in values.items() if key != FALLBACK},
-        fallback=values[FALLBACK],
+        locations={
+            location: [float(v) for v in row if v is not None]
+            for location, row in snapshot.locations.items()
+        },
+        fallback=[float(v) for v in snapshot.fallback if v is not None],
     )
     path = staging / "online_features.json"
     path.write_bytes(msgspec.json.format(msgspec.json.encode(online), indent=2) + b"\n")

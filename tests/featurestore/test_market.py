@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from featurestore import StoreSettings, build_store, ingest, query, resolve_source
-from featurestore.online import market_features_without
+from featurestore.online import market_features_without, market_snapshot
 from tests.featurestore.tables import make_store, one, row
 
 MARKET = (
@@ -91,6 +92,25 @@ def test_hidden_prices_leave_the_windows_but_the_sales_keep_their_rows(store: Pa
     # The what-if was rolled back: the stored view and its inputs are as they were.
     assert query(store, "SELECT * FROM market_features ORDER BY house_id").equals(stored)
     assert one(store, "SELECT count(*) FROM market_hidden") == [(0,)]
+
+
+def test_snapshot_keeps_locations_and_ids_that_look_like_its_own(tmp_path: Path) -> None:
+    """A location named like the fallback, ids like probe ids: each still gets its own."""
+    db = make_store(
+        tmp_path,
+        [
+            row("probe-0", 100_000, sqft=1000, location="*", sale_date="2008-01-01"),
+            row("probe-%", 300_000, sqft=1000, location="A", sale_date="2008-02-01"),
+            row("x-probe-1", 500_000, sqft=1000, location="A", sale_date="2008-03-01"),
+        ],
+    )
+    columns = ["loc_ppsf_median_12m", "loc_sales_12m", "all_ppsf_median_12m", "all_sales_12m"]
+
+    snapshot = market_snapshot(db, dt.date(2008, 4, 1), ["*", "a"], columns)
+
+    assert snapshot.locations == {"*": [100.0, 1, 300.0, 3], "a": [400.0, 2, 300.0, 3]}
+    assert snapshot.fallback == [None, 0, 300.0, 3]
+    assert one(db, "SELECT count(*) FROM market_probes") == [(0,)]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from featurestore import StoreSettings, build_store, ingest, query, resolve_source
-from featurestore.online import FALLBACK, market_features_without, market_snapshot
+from featurestore.online import market_features_without, market_snapshot
 from pipelines.config import TrainingConfig, load_model_config
 from pipelines.errors import PipelineError
 from pipelines.features import MARKET_FEATURES
@@ -71,7 +71,7 @@ def test_online_values_equal_the_offline_view_for_a_sale_after_the_cut_off(
 
     assert set(offline) == {"north_ames", "northridge"}
     for location, values in offline.items():
-        assert values == online[location]
+        assert values == online.locations[location]
 
 
 def test_online_fallback_is_the_whole_market(ames_store: tuple[Path, Path]) -> None:
@@ -79,10 +79,10 @@ def test_online_fallback_is_the_whole_market(ames_store: tuple[Path, Path]) -> N
 
     online = market_snapshot(db, dt.date(2010, 7, 2), ["north_ames"], list(MARKET_FEATURES))
 
-    fallback = dict(zip(MARKET_FEATURES, online[FALLBACK], strict=True))
+    fallback = dict(zip(MARKET_FEATURES, online.fallback, strict=True))
     assert fallback["market_loc_ppsf_12m"] == fallback["market_ppsf_12m"]
     assert fallback["market_loc_sales_12m"] == 0
-    assert online[FALLBACK][3:] == online["north_ames"][3:]
+    assert online.fallback[3:] == online.locations["north_ames"][3:]
 
 
 def test_snapshot_leaves_the_store_unchanged(ames_store: tuple[Path, Path]) -> None:
