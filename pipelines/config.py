@@ -5,6 +5,8 @@ Constraints are declared on the structs; code that receives a config trusts it.
 
 from __future__ import annotations
 
+import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -155,7 +157,26 @@ def _decode(path: Path, kind: type[_T], hint: str = "") -> _T:
     try:
         return msgspec.yaml.decode(path.read_bytes(), type=kind)
     except msgspec.ValidationError as err:
-        message = f"{path}: {err}" + (f" ({hint})" if hint else "")
-        raise ConfigError(message) from err
+        allowed = _allowed_values(kind, str(err))
+        message = f"{path}: {err}" + (f"; allowed: {allowed}" if allowed else "")
+        raise ConfigError(message + (f" ({hint})" if hint else "")) from err
     except msgspec.DecodeError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from err
+
+
+def _allowed_values(kind: type, error: str) -> str:
+    """For a refused choice ("Invalid enum value ... at `$.a.b`"), the values it allows."""
+    match = re.search(r"Invalid enum value .* at `\$\.([\w.]+)`", error)
+    if match is None:
+        return ""
+    field: Any = kind
+    for name in match.group(1).split("."):
+        hints = typing.get_type_hints(field, include_extras=True) if isinstance(field, type) else {}
+        if name not in hints:
+            return ""
+        field = hints[name]
+        while typing.get_origin(field) is typing.Annotated:
+            field = typing.get_args(field)[0]
+    if typing.get_origin(field) is not typing.Literal:
+        return ""
+    return ", ".join(str(value) for value in typing.get_args(field))

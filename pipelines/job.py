@@ -58,7 +58,13 @@ from pipelines.tracking import (
     log_bundle,
     write_registry_record,
 )
-from pipelines.training import MarketWithout, TrainingResult, observed_ranges, train
+from pipelines.training import (
+    MIN_ROWS,
+    MarketWithout,
+    TrainingResult,
+    observed_ranges,
+    train,
+)
 
 __all__ = [
     "JobSummary",
@@ -206,10 +212,12 @@ def training_frame(config: PipelineConfig) -> pl.DataFrame:
     assert isinstance(frame, pl.DataFrame)
     if not config.training.market_features:
         return frame
-    if frame.get_column("sale_date").null_count():
+    undated = frame.get_column("sale_date").null_count()
+    if undated:
+        which = "has none" if undated == frame.height else f"has {undated} rows without one"
         message = (
-            "training.market_features needs a sale date on every row, and this data has "
-            "none (the sample has no dates): set training.market_features: false"
+            f"training.market_features needs a sale date on every row, and this data {which} "
+            "(the sample has no dates): set training.market_features: false"
         )
         raise PipelineError(message)
     # The first month of data has no earlier sale to describe its market.
@@ -217,6 +225,13 @@ def training_frame(config: PipelineConfig) -> pl.DataFrame:
     logger.info(
         "market features: %d rows without an earlier month left out", frame.height - usable.height
     )
+    if usable.height < MIN_ROWS:
+        message = (
+            f"market features leave out the first month of data (it has no earlier market): "
+            f"{usable.height} of {frame.height} rows remain, and training needs {MIN_ROWS}; "
+            "add earlier sales or set training.market_features: false"
+        )
+        raise PipelineError(message)
     return usable
 
 

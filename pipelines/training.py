@@ -25,6 +25,7 @@ from pipelines.features import FeatureEncoder
 from pipelines.models import build_estimator
 
 __all__ = [
+    "MIN_ROWS",
     "Interval",
     "MarketWithout",
     "Metrics",
@@ -40,7 +41,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MIN_ROWS = 20
+MIN_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,16 @@ def train(
     with the fold's validation prices hidden (see ``cv_folds``).
     """
     started = time.perf_counter()
-    if frame.height < _MIN_ROWS:
-        message = f"only {frame.height} usable rows; training needs at least {_MIN_ROWS}"
+    if frame.height < MIN_ROWS:
+        message = f"only {frame.height} usable rows; training needs at least {MIN_ROWS}"
         raise PipelineError(message)
     build_estimator(model, seed=config.seed)  # a bad config fails before any fitting
 
-    train_frame, holdout_frame, rule = split_holdout(frame, config.holdout_fraction, config.seed)
+    # With market features a random holdout sale can be earlier than training sales whose
+    # market features read its price: the holdout would no longer be unseen.
+    train_frame, holdout_frame, rule = split_holdout(
+        frame, config.holdout_fraction, config.seed, by_date_only=config.market_features
+    )
     encoder = FeatureEncoder.fit(train_frame, market=config.market_features)
     logger.info("split: %d train, %d holdout (%s)", train_frame.height, holdout_frame.height, rule)
 
@@ -160,9 +165,12 @@ def train(
 
 
 def split_holdout(
-    frame: pl.DataFrame, fraction: float, seed: int
+    frame: pl.DataFrame, fraction: float, seed: int, *, by_date_only: bool = False
 ) -> tuple[pl.DataFrame, pl.DataFrame, str]:
-    """Hold out the latest sales by date, or a seeded random share when there are none."""
+    """Hold out the latest sales by date, or a seeded random share when there are none.
+
+    ``by_date_only`` refuses the random share (with the reason dates cannot be used).
+    """
     frame = frame.sort("house_id")
     dates = frame.get_column("sale_date")
     if dates.null_count() == 0:
@@ -171,10 +179,21 @@ def split_holdout(
         if 0 < holdout.height < frame.height:
             rule = f"sales on or after {cutoff} (latest {holdout.height / frame.height:.1%})"
             return frame.filter(pl.col("sale_date") < cutoff), holdout, rule
+    why = (
+        f"{dates.null_count()} of {frame.height} rows have no sale date"
+        if dates.null_count()
+        else f"{dates.n_unique()} distinct sale date(s) are too few to hold out the latest"
+    )
+    if by_date_only:
+        message = (
+            f"market features need a holdout of the latest sales, but {why}; "
+            "add data or set training.market_features: false"
+        )
+        raise PipelineError(message)
     rng = np.random.default_rng(seed)
     is_holdout = np.zeros(frame.height, dtype=bool)
     is_holdout[rng.permutation(frame.height)[: max(1, round(frame.height * fraction))]] = True
-    rule = f"seeded random {fraction:.0%} of rows (seed {seed}; no complete sale dates)"
+    rule = f"seeded random {fraction:.0%} of rows (seed {seed}; {why})"
     mask = pl.Series(is_holdout)
     return frame.filter(~mask), frame.filter(mask), rule
 

@@ -459,6 +459,44 @@ def test_market_features_need_sale_dates(sample_project: Path, tmp_path: Path) -
     assert "market_features: false" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (["2008-01-01"] * 29 + [""], "this data has 1 rows without one"),
+        (["2008-01-01"] * 30, "market features leave out the first month of data"),
+        (["2008-01-01"] * 5 + ["2008-02-01"] * 25, "market features need a holdout of the latest"),
+    ],
+    ids=["some-undated", "one-month", "two-months"],
+)
+def test_market_features_on_too_few_dates_say_why(
+    tmp_path: Path, dates: list[str], expected: str
+) -> None:
+    config = tmp_path / "market.yaml"
+    config.write_text("training:\n  market_features: true\n")
+    rows = [f"{GOOD.replace('300000', str(200000 + 1000 * i))},{d}" for i, d in enumerate(dates)]
+    header = "price,sqft,bedrooms,bathrooms,location,year_built,condition,sale_date"
+    data = write_csv(tmp_path / "dated.csv", rows, header=header)
+
+    result = run_hpp_in(tmp_path, "run", "--config", str(config), "--input", str(data))
+
+    assert result.returncode == 1, result.stderr
+    assert expected in result.stderr
+    assert "market_features: false" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3
+    assert not (tmp_path / "models").exists()
+
+
+def test_a_wrong_choice_in_the_config_lists_the_allowed_ones(tmp_path: Path) -> None:
+    config = tmp_path / "pipeline.yaml"
+    config.write_text("training:\n  cv_scheme: forward\n")
+
+    result = run_hpp_in(tmp_path, "check", "--config", str(config))
+
+    assert result.returncode == 1
+    assert "cv_scheme" in result.stderr
+    assert "allowed: random, time" in result.stderr
+
+
 @pytest.mark.slow
 def test_market_model_registers_with_its_market_inputs(tmp_path: Path, mlflow_server: str) -> None:
     """The shipped market config end to end: the registered model's signature and input
