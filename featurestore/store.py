@@ -56,6 +56,7 @@ class ColumnInfo:
     name: str
     type: str
     description: str | None
+    point_in_time: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,12 @@ class ViewInfo:
 # Views whose values depend on when a sale happened and are computed from earlier sales
 # only (sql/store/market.sql); anything built on them is point-in-time too.
 POINT_IN_TIME_VIEWS = frozenset({"market_features"})
+# Their columns that say *which* sale a row describes rather than measure its past.
+_SALE_KEYS = frozenset({"house_id", "sale_date", "location"})
+# What a column the source brought along (every Ames attribute) is, when SQL cannot say.
+_EXTRA_COLUMN = "Column of the source file, carried through as ingested; not a model input."
+_RAW_COLUMN = "As written in the raw file (text), so the reject can be fixed and re-sent."
+_SOURCE_ROW = "Data row number in the raw file (1 = the first row after the header)."
 
 
 def sql_files_in_order(sql_dir: Path) -> list[Path]:
@@ -227,9 +234,6 @@ def catalog(db_path: Path) -> list[ViewInfo]:
         ).fetchall()
     finally:
         con.close()
-    by_view: dict[str, list[ColumnInfo]] = {}
-    for table, column, data_type, comment in columns:
-        by_view.setdefault(table, []).append(ColumnInfo(column, data_type, comment))
     names = {name for name, _, _ in views} | tables
     direct = {
         name: {w for w in _WORD.findall(_strip_comments(sql).lower()) if w in names} - {name}
@@ -243,13 +247,25 @@ def catalog(db_path: Path) -> list[ViewInfo]:
                 found |= closure(dependency, seen | {name})
         return found
 
+    point_in_time = {name for name, _, _ in views if ({name} | closure(name)) & POINT_IN_TIME_VIEWS}
+    by_view: dict[str, list[ColumnInfo]] = {}
+    described = {(table, column): comment for table, column, _, comment in columns if comment}
+    for table, column, data_type, comment in columns:
+        if comment is None and table == "sales_clean":
+            comment = described.get(("sales", column), _EXTRA_COLUMN)
+        elif comment is None and table == "sales":
+            comment = _EXTRA_COLUMN
+        elif comment is None and table == "rejects":
+            comment = _SOURCE_ROW if column == "source_row" else _RAW_COLUMN
+        timed = table in point_in_time and column not in _SALE_KEYS
+        by_view.setdefault(table, []).append(ColumnInfo(column, data_type, comment, timed))
     return [
         ViewInfo(
             name,
             comment,
             tuple(by_view.get(name, [])),
             depends_on=tuple(sorted(direct[name])),
-            point_in_time=bool(({name} | closure(name)) & POINT_IN_TIME_VIEWS),
+            point_in_time=name in point_in_time,
         )
         for name, comment, _ in views
     ]

@@ -347,7 +347,8 @@ def features_command(args: argparse.Namespace) -> int:
             style="bold",
         )
         for column in view.columns:
-            table.add_row("", column.name, column.type, "", "", column.description or "")
+            timed = "yes" if column.point_in_time else "no"
+            table.add_row("", column.name, column.type, timed, "", column.description or "")
     _console().print(table)
     return 0
 

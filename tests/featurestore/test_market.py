@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from featurestore import StoreSettings, build_store, ingest, query, resolve_source
+from featurestore import StoreSettings, build_store, catalog, ingest, query, resolve_source
 from featurestore.online import market_features_without, market_snapshot
 from tests.featurestore.tables import make_store, one, row
 
@@ -180,3 +180,27 @@ def test_hidden_prices_never_reach_any_market_feature(
     # ...while without hiding them, the scrambled prices do show (the test can fail).
     everything = "SELECT * FROM market_features ORDER BY house_id"
     assert not query(tmp_path / "store.duckdb", everything).equals(query(db, everything))
+
+
+def test_catalog_describes_every_column_and_flags_the_point_in_time_ones(
+    ames: tuple[Path, Path],
+) -> None:
+    views = {view.name: view for view in catalog(ames[0])}
+
+    undescribed = [
+        f"{view.name}.{column.name}"
+        for view in views.values()
+        for column in view.columns
+        if not column.description
+    ]
+    timed = {column.name for column in views["market_features"].columns if column.point_in_time}
+
+    assert undescribed == []
+    assert timed == {c.name for c in views["market_features"].columns} - {
+        "house_id",
+        "sale_date",
+        "location",
+    }
+    assert {"market_ppsf_12m", "loc_sales_36m"} <= timed
+    assert not any(column.point_in_time for column in views["features"].columns)
+    assert views["market_features"].point_in_time and not views["features"].point_in_time
