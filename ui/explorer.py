@@ -244,14 +244,31 @@ def _macro_definitions(store: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     return tuple(statements)
 
 
+def _create_macros(connection: duckdb.DuckDBPyConnection, statements: tuple[str, ...]) -> None:
+    """Create the store's macros; one that uses another waits until that one exists."""
+    pending = list(statements)
+    while pending:
+        failed: list[str] = []
+        error: duckdb.Error | None = None
+        for statement in pending:
+            try:
+                connection.execute(statement)
+            except duckdb.CatalogException as err:
+                failed.append(statement)
+                error = err
+        if len(failed) == len(pending):
+            assert error is not None
+            raise error
+        pending = failed
+
+
 def open_sandbox(snapshot: Snapshot, limits: QueryLimits) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory connection over ``snapshot``, locked down; the caller closes it."""
     connection = duckdb.connect(":memory:")
     try:
         for name, table in snapshot.tables.items():
             connection.register(name, table)
-        for statement in snapshot.macros:
-            connection.execute(statement)
+        _create_macros(connection, snapshot.macros)
         # Order matters: temp_directory cannot change once external access is off.
         connection.execute("SET temp_directory = ''")
         connection.execute(f"SET memory_limit = '{limits.memory_limit}'")
