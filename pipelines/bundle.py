@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Literal
 import msgspec
 
 from pipelines.errors import BundleError
+from pipelines.owners import is_abandoned, owner_tag
 
 __all__ = [
     "BUNDLE_FILE",
@@ -176,7 +176,7 @@ def new_staging_dir(models_dir: Path, name: str) -> Path:
     folder = models_dir / name
     if folder.is_dir():
         sweep_abandoned_staging(folder)
-    staging = folder / f"{_STAGING}{_host()}-{os.getpid()}-{uuid.uuid4().hex}"
+    staging = folder / f"{_STAGING}{owner_tag()}-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     return staging
 
@@ -189,27 +189,11 @@ def sweep_abandoned_staging(folder: Path) -> list[Path]:
     """
     removed = []
     for staging in folder.glob(f"{_STAGING}*"):
-        owner = staging.name.removeprefix(_STAGING).rpartition("-")[0]
-        host, _, pid = owner.rpartition("-")
-        if host != _host() or not pid.isdigit() or _alive(int(pid)):
+        if not is_abandoned(staging.name.removeprefix(_STAGING).rpartition("-")[0]):
             continue
         shutil.rmtree(staging, ignore_errors=True)
         removed.append(staging)
     return removed
-
-
-def _host() -> str:
-    return "".join(c if c.isalnum() else "_" for c in socket.gethostname()) or "host"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # somebody else's process: alive
-        return True
-    return True
 
 
 def discard_staging(staging: Path) -> None:
@@ -260,7 +244,9 @@ def read_bundle(directory: Path) -> Bundle:
 
 
 def verify_bundle(location: Path) -> Bundle:
-    """Read a bundle and check ``model.onnx`` against its recorded SHA-256 and size."""
+    """Read a bundle and check its files: ``model.onnx`` and ``online_features.json``
+    against their recorded SHA-256, and the online values against ``bundle.json``
+    (see ``read_online_values``)."""
     directory = resolve_bundle_dir(location)
     bundle = read_bundle(directory)
     if bundle.format_version != FORMAT_VERSION:
@@ -273,18 +259,74 @@ def verify_bundle(location: Path) -> Bundle:
     _check_sha256(model, bundle.onnx.sha256)
     if bundle.online is not None:
         _check_sha256(directory / bundle.online.file, bundle.online.sha256)
+        read_online_values(directory, bundle)
     return bundle
 
 
 def read_online_values(directory: Path, bundle: Bundle) -> OnlineValues | None:
-    """The bundle's online market values, or None when the model uses none."""
+    """The bundle's online market values, or None when the model uses none.
+
+    The values must fit ``bundle.json``: the same features in the same order and the
+    same as-of date, one number per feature in every row (the fallback's too), and one
+    row for each location the model knows, no more. A checksum alone cannot tell: it
+    holds for a file edited on purpose, or written by a faulty run.
+    """
     if bundle.online is None:
         return None
     path = directory / bundle.online.file
     try:
-        return msgspec.json.decode(path.read_bytes(), type=OnlineValues)
+        # msgspec refuses a number that overflows a float (1e999), and JSON has no NaN,
+        # so every value decoded here is finite.
+        values = msgspec.json.decode(path.read_bytes(), type=OnlineValues)
     except (OSError, msgspec.DecodeError) as err:
         raise BundleError(f"{path} is not a valid online feature file: {err}") from err
+
+    problems = _online_problems(values, bundle.online, _known_locations(bundle))
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        message = (
+            f"{path}: {problems[0]}{more}; the file does not fit {BUNDLE_FILE}. "
+            "Rebuild the bundle with `hpp run`."
+        )
+        raise BundleError(message)
+    return values
+
+
+def _online_problems(values: OnlineValues, spec: OnlineSpec, known: list[str]) -> list[str]:
+    problems = []
+    if values.features != spec.features:
+        problems.append(
+            f"features are {values.features}, "
+            f"but {BUNDLE_FILE}'s online.features are {spec.features}"
+        )
+    if values.as_of != spec.as_of:
+        problems.append(
+            f"as_of is {values.as_of!r}, but {BUNDLE_FILE}'s online.as_of is {spec.as_of!r}"
+        )
+    rows = [("fallback", values.fallback)]
+    rows += [(f"location {name!r}", row) for name, row in values.locations.items()]
+    problems += [
+        f"{label} has {len(row)} values, expected {len(spec.features)} (one per feature)"
+        for label, row in rows
+        if len(row) != len(spec.features)
+    ]
+    known_set = set(known)
+    problems += [
+        f"location {name!r} is not one the model knows (not among {BUNDLE_FILE}'s categories)"
+        for name in values.locations
+        if name not in known_set
+    ]
+    problems += [
+        f"known location {name!r} has no row (it would be priced on the fallback)"
+        for name in known
+        if name not in values.locations
+    ]
+    return problems
+
+
+def _known_locations(bundle: Bundle) -> list[str]:
+    specs = [spec for spec in bundle.feature_schema.inputs if spec.name == "location"]
+    return list(specs[0].categories or []) if specs else []
 
 
 def _check_sha256(path: Path, expected: str) -> None:

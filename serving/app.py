@@ -123,6 +123,7 @@ def create_app(
     def describe(this_year: int) -> ModelInfo:
         return model_info(
             model.bundle,
+            online=model.online,
             strict_categories=settings.strict_categories,
             max_batch=settings.max_batch,
             this_year=this_year,

@@ -14,7 +14,9 @@ Checks, in order, each failing with :class:`ModelLoadError`:
 
 A bundle trained with market features (``training.market_features``) also carries
 ``online_features.json``: market values per location, checked against its SHA-256 and
-fed to the graph's extra inputs by the predictor.
+against ``bundle.json`` (features, date, one number per feature in every row, the
+model's locations; ``pipelines.bundle.read_online_values``), and fed to the graph's
+extra inputs by the predictor.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ The steps for a request of N houses, all column-wise:
    space, or invisible characters such as a zero-width space) is refused in every mode;
    an unknown value is a warning, or a refusal in strict mode. Unknown values reach the
    graph as ``""``, which it one-hot encodes as all zeros, the same as any other unseen
-   value, so no odd string reaches it;
+   value, so no odd string reaches it. The warning says what the value does to the
+   price: nothing, or for a location with market features, the whole market's values;
 4. run the graph once and read price and interval;
 5. attach a warning to each value outside the range the model was trained on.
 
@@ -104,6 +105,14 @@ class Predictor:
         )
         self._field_order = tuple(spec.name for spec in model.bundle.feature_schema.inputs)
         self._market = _MarketValues(model.online) if model.online is not None else None
+        self._unknown_effects = {
+            name: ", so it adds nothing to the price" for name in CATEGORICAL_INPUTS
+        }
+        if self._market is not None:
+            self._unknown_effects["location"] = (
+                ": its one-hot adds nothing and its market inputs are the whole market's "
+                f"as of {self._market.as_of} (the fallback)"
+            )
 
     def predict(
         self, houses: Sequence[msgspec.Struct], *, array_path: str | None = None
@@ -210,10 +219,10 @@ class Predictor:
                     if _is_blank(raw):
                         blank.append(Problem(where, empty_category_message(name), name, allowed))
                     elif self.strict_categories:
-                        message = _unknown_message(name, raw, known)
+                        message = self._unknown_message(name, raw)
                         unknown.append(Problem(where, message, name, allowed))
                     else:
-                        message = _unknown_message(name, raw, known)
+                        message = self._unknown_message(name, raw)
                         warning = InputWarning(name, "unknown_category", message)
                         warnings.setdefault(row, []).append(warning)
                 values.append(value)
@@ -224,6 +233,15 @@ class Predictor:
             detail = _summary(unknown, "unknown values", note=" (strict categories are on)")
             raise InputRejected(detail, unknown[:_MAX_PROBLEMS])
         return matched, warnings
+
+    def _unknown_message(self, name: str, raw: str) -> str:
+        """What an unknown value does to the price, or (strict mode) that it is refused."""
+        shown = normalise_category(raw)[:60]
+        effect = "" if self.strict_categories else self._unknown_effects[name]
+        return (
+            f"{name} {shown!r} is not one the model knows{effect}; "
+            f"known values: {', '.join(self._categories[name])}"
+        )
 
     def _remember(self, name: str, raw: str) -> str | None:
         value = normalise_category(raw)
@@ -252,9 +270,14 @@ class Predictor:
 
 
 class _MarketValues:
-    """The bundle's market values as one float32 row per known location."""
+    """The bundle's market values as one float32 row per known location.
+
+    The rows were checked against the bundle when it was read
+    (``pipelines.bundle.read_online_values``): one value per feature in each.
+    """
 
     def __init__(self, online: OnlineValues) -> None:
+        self.as_of = online.as_of
         self._names = tuple(online.features)
         self._rows = {
             location: np.asarray(values, dtype=np.float32)
@@ -303,11 +326,3 @@ def _refuse_future_years(years: np.ndarray, paths: _Paths) -> None:
         for r in future[:_MAX_PROBLEMS].tolist()
     ]
     raise InputRejected(message, problems)
-
-
-def _unknown_message(name: str, raw: str, known: tuple[str, ...]) -> str:
-    shown = normalise_category(raw)[:60]
-    return (
-        f"{name} {shown!r} is not one the model knows, so it adds nothing to the price; "
-        f"known values: {', '.join(known)}"
-    )

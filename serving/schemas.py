@@ -23,7 +23,14 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from featurestore.schema import EARLIEST_YEAR_BUILT, PLAUSIBLE_RANGES
-from pipelines.bundle import Bundle, FeatureSchema, InputSpec, MetricsSpec, TrainingData
+from pipelines.bundle import (
+    Bundle,
+    FeatureSchema,
+    InputSpec,
+    MetricsSpec,
+    OnlineValues,
+    TrainingData,
+)
 
 __all__ = [
     "FIELD_RULES",
@@ -34,6 +41,8 @@ __all__ = [
     "InputInfo",
     "InputWarning",
     "IntervalInfo",
+    "LocationMarketValues",
+    "MarketValuesInfo",
     "ModelInfo",
     "ModelRef",
     "Prediction",
@@ -267,6 +276,38 @@ class IntervalInfo(msgspec.Struct, frozen=True):
     holdout_coverage: float | None
 
 
+_FeatureValues = Annotated[
+    dict[str, float],
+    msgspec.Meta(
+        description="One value per market feature, by name (`market_features` lists them).",
+        examples=[{"market_ppsf_12m": 119.2, "market_trend_12m": -0.0033}],
+    ),
+]
+
+
+class LocationMarketValues(msgspec.Struct, frozen=True):
+    """The market inputs fed to the model for a house at one known location."""
+
+    location: Annotated[str, msgspec.Meta(description="The location as the model knows it.")]
+    values: _FeatureValues
+
+
+class MarketValuesInfo(msgspec.Struct, frozen=True):
+    """The market inputs the service feeds by location, as of the day after the last sale."""
+
+    as_of: Annotated[str, msgspec.Meta(description="The date the values hold for (ISO 8601).")]
+    locations: list[LocationMarketValues]
+    fallback: Annotated[
+        dict[str, float],
+        msgspec.Meta(
+            description="The whole market's values, fed for a location the model does not know.",
+        ),
+    ]
+    fallback_rule: Annotated[
+        str, msgspec.Meta(description="When the fallback is used, as bundle.json states it.")
+    ]
+
+
 class ModelInfo(msgspec.Struct, frozen=True):
     name: str
     version: str
@@ -282,15 +323,30 @@ class ModelInfo(msgspec.Struct, frozen=True):
     market_features: list[str]
     """Inputs the service adds by location from the bundle (none unless trained so)."""
     market_values_as_of: str | None
+    market_values: Annotated[
+        MarketValuesInfo | None,
+        msgspec.Meta(
+            description="The market inputs fed by location, and the fallback for a location "
+            "the model does not know; null for a model trained without market features."
+        ),
+    ]
     interval: IntervalInfo
     metrics: MetricsSpec
     training_data: TrainingData
 
 
 def model_info(
-    bundle: Bundle, *, strict_categories: bool, max_batch: int, this_year: int
+    bundle: Bundle,
+    *,
+    online: OnlineValues | None,
+    strict_categories: bool,
+    max_batch: int,
+    this_year: int,
 ) -> ModelInfo:
-    """Describe ``bundle`` as served; the year-built ceiling is ``this_year``."""
+    """Describe ``bundle`` (and its ``online`` market values) as served.
+
+    The year-built ceiling is ``this_year``.
+    """
     schema = bundle.feature_schema
     interval = bundle.interval
     return ModelInfo(
@@ -307,11 +363,27 @@ def model_info(
         max_batch=max_batch,
         market_features=list(bundle.online.features) if bundle.online else [],
         market_values_as_of=bundle.online.as_of if bundle.online else None,
+        market_values=_market_values_info(bundle, online),
         interval=IntervalInfo(
             interval.level, interval.method, interval.cv_coverage, interval.holdout_coverage
         ),
         metrics=bundle.metrics,
         training_data=bundle.training_data,
+    )
+
+
+def _market_values_info(bundle: Bundle, online: OnlineValues | None) -> MarketValuesInfo | None:
+    if bundle.online is None or online is None:
+        return None
+    names = online.features
+    return MarketValuesInfo(
+        as_of=online.as_of,
+        locations=[
+            LocationMarketValues(location, dict(zip(names, row, strict=True)))
+            for location, row in sorted(online.locations.items())
+        ],
+        fallback=dict(zip(names, online.fallback, strict=True)),
+        fallback_rule=bundle.online.fallback,
     )
 
 

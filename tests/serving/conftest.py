@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 HPP = str(Path(sys.executable).with_name("hpp"))
+MARKET_CONFIG = Path(__file__).parents[2] / "configs" / "market.yaml"
 # The test service's limits, small so the 413/422 paths are cheap to reach.
 MAX_BATCH = 50
 MAX_BODY_BYTES = 64 * 1024
@@ -79,6 +80,29 @@ def strict_service(
     """Strict categories, two workers (so /metrics must add up across processes)."""
     flags = ["--strict-categories", "--workers", "2"]
     with running_service(bundle_dir, flags, tmp_path_factory.mktemp("strict")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def market_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle trained on Ames with market features by the shipped ``configs/market.yaml``.
+
+    Market features need sale dates, which only the Ames data has: about 20 s on two
+    cores, so only tests marked slow use it.
+    """
+    folder = tmp_path_factory.mktemp("ames-market")
+    for step in ("ingest", "build", "train"):
+        run_hpp([step, "--config", str(MARKET_CONFIG)], cwd=folder, check=True)
+    return (folder / "models" / "house-price-market" / "latest").resolve()
+
+
+@pytest.fixture(scope="session")
+def market_service(
+    market_bundle: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    """``hpp serve --model <project>/models/house-price-market``, as serving/README.md shows."""
+    named = market_bundle.parent  # models/house-price-market, served as its latest
+    with running_service(named, [], tmp_path_factory.mktemp("market")) as running:
         yield running
 
 

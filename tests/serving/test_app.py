@@ -85,7 +85,9 @@ def test_unknown_category_is_served_with_a_warning(client: httpx.Client, onnx_se
     [warning] = body["warnings"]
     assert warning["field"] == "location"
     assert warning["code"] == "unknown_category"
-    assert "'moon base'" in warning["message"]
+    assert warning["message"].startswith(
+        "location 'moon base' is not one the model knows, so it adds nothing to the price; "
+    )
     assert "suburb" in warning["message"] and "waterfront" in warning["message"]
     # The graph one-hot encodes any unseen value as zeros; the service sends "".
     [expected] = onnx_prices(onnx_session, [HOUSE | {"location": ""}])
@@ -293,6 +295,8 @@ def test_model_describes_the_feature_schema(client: httpx.Client, bundle_dir: Pa
     assert model["interval"]["level"] == described["interval"]["level"]
     assert model["strict_categories"] is False
     assert model["max_batch"] == MAX_BATCH
+    assert (model["market_features"], model["market_values_as_of"]) == ([], None)
+    assert model["market_values"] is None
 
 
 def test_model_states_the_limits_the_service_enforces(client: httpx.Client) -> None:
@@ -388,6 +392,7 @@ def test_strict_mode_refuses_unknown_categories_listing_allowed_values(
         assert response.status_code == 422
         [problem] = response.json()["extra"]
         assert problem["location"] == "$.location"
+        assert problem["message"].startswith("location 'moon' is not one the model knows; known")
         assert problem["allowed"] == [
             "downtown",
             "mountain",
