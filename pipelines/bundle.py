@@ -90,6 +90,8 @@ class MetricsSpec(msgspec.Struct, frozen=True):
     cv: MetricSet
     cv_rmse_log_folds: list[float]
     holdout: MetricSet | None
+    cv_scheme: str | None = None
+    """How the CV folds were cut, in words (absent from bundles made before it was added)."""
 
 
 class OnnxSpec(msgspec.Struct, frozen=True):

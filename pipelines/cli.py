@@ -360,6 +360,9 @@ def verify_command(args: argparse.Namespace) -> int:
     location = args.bundle or config.models_dir / config.bundle.name
     described = verify_bundle(location)
     print(f"ok: {described.name} {described.version}, model.onnx sha256 {described.onnx.sha256}")
+    if described.online is not None:
+        online = described.online
+        print(f"ok: {online.file} sha256 {online.sha256}, values as of {online.as_of}")
     return 0
 
 
@@ -429,7 +432,14 @@ def _print_metrics(console: Any, described: Any) -> None:
     console.print(
         f"{interval.level:.0%} interval: covers {coverage}{width} (cv {interval.cv_coverage:.1%})"
     )
+    if described.metrics.cv_scheme:
+        console.print(f"cv: {described.metrics.cv_scheme}")
     console.print(f"holdout: {described.training_data.holdout_rule}")
+    if described.online is not None:
+        console.print(
+            f"market inputs: {', '.join(described.online.features)}, "
+            f"values by location as of {described.online.as_of} ({described.online.file})"
+        )
     console.print(
         f"onnx: {described.onnx.size_bytes:,} bytes, parity max relative difference "
         f"{described.onnx.parity_max_relative_difference:.1e} "

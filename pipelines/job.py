@@ -62,6 +62,7 @@ from pipelines.training import (
     MIN_ROWS,
     MarketWithout,
     TrainingResult,
+    describe_cv,
     observed_ranges,
     train,
 )
@@ -433,6 +434,7 @@ def _describe(
             )
             if holdout
             else None,
+            cv_scheme=describe_cv(config.training),
         ),
         training_data=bundles.TrainingData(
             source=str(read_manifest(config.lake_dir).get("source", "unknown")),

@@ -32,6 +32,7 @@ __all__ = [
     "TrainingResult",
     "conformal_halfwidth",
     "cv_folds",
+    "describe_cv",
     "fingerprint",
     "observed_ranges",
     "regression_metrics",
@@ -269,6 +270,14 @@ def cv_folds(frame: pl.DataFrame, config: TrainingConfig) -> list[tuple[np.ndarr
         (np.flatnonzero(block <= fold), np.flatnonzero(block == fold + 1))
         for fold in range(int(block.max()))
     ]
+
+
+def describe_cv(config: TrainingConfig) -> str:
+    """The CV scheme in words, as the run summary and ``bundle.json`` report it."""
+    if config.cv_scheme == "time":
+        return f"forward chaining by sale date ({config.cv_folds} folds)"
+    recomputed = ", market features recomputed per fold" if config.market_features else ""
+    return f"{config.cv_folds} shuffled folds (seed {config.seed}{recomputed})"
 
 
 def _cross_validate(

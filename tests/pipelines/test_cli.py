@@ -71,6 +71,7 @@ def test_run_prints_a_summary(tmp_path: Path) -> None:
         "bundle: models/house-price/",
         "@champion",
         "done in",
+        "cv: 5 shuffled folds (seed 42)",
     ):
         assert expected in result.stdout
     assert "WARNING" not in result.stderr, result.stderr
@@ -518,6 +519,8 @@ def test_market_model_registers_with_its_market_inputs(tmp_path: Path, mlflow_se
 
     assert result.returncode == 0, result.stderr
     assert "Got error" not in result.stderr + result.stdout  # MLflow's example check passed
+    assert "cv: 5 shuffled folds (seed 42, market features recomputed per fold)" in result.stdout
+    assert "values by location as of 2010-07-02" in result.stdout
     bundle_dir = tmp_path / "models" / "house-price-market" / "latest"
     bundle = verify_bundle(bundle_dir)
     assert bundle.online is not None
