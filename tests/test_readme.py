@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -48,6 +49,8 @@ def test_readme_python_examples_run(sample_project: Path, block: int) -> None:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=sample_project,
+        # As a newcomer runs it: no MLflow settings of this test session leak in.
+        env={k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -31,6 +32,24 @@ def registry(uri: str) -> Any:
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+@contextlib.contextmanager
+def tracking_uri(uri: str) -> Iterator[None]:
+    """Point MLflow's client at ``uri`` for a block. ``mlflow.set_tracking_uri`` also sets
+    $MLFLOW_TRACKING_URI, which later subprocesses would inherit (a stopped server: hangs)."""
+    import mlflow
+    from mlflow.tracking._tracking_service import utils
+
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        utils._tracking_uri = None  # MLflow has no public "unset"; None means "not set"
+        if before is not None:
+            mlflow.set_tracking_uri(before)
 
 
 def snapshot(folder: Path) -> dict[str, Any]:
@@ -126,8 +145,8 @@ def test_registered_model_predicts_like_the_bundle(sample_project: Path) -> None
     import mlflow
     import pandas as pd
 
-    mlflow.set_tracking_uri(f"sqlite:///{sample_project / 'mlflow.db'}")
-    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
+    with tracking_uri(f"sqlite:///{sample_project / 'mlflow.db'}"):
+        model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
     houses = {
         "sqft": [1500.0, 2400.0],
         "bedrooms": [3.0, 4.0],
@@ -538,8 +557,8 @@ def test_market_model_registers_with_its_market_inputs(tmp_path: Path, mlflow_se
         name: [value, value] for name, value in zip(bundle.online.features, market, strict=True)
     }
 
-    mlflow.set_tracking_uri(mlflow_server)
-    model = mlflow.pyfunc.load_model("models:/house-price-predictor-market@champion")
+    with tracking_uri(mlflow_server):
+        model = mlflow.pyfunc.load_model("models:/house-price-predictor-market@champion")
     inputs = [item.name for item in model.metadata.get_input_schema().inputs]
     numeric = {name: "float32" for name in houses if name not in ("location", "condition")}
     served = model.predict(pd.DataFrame(houses).astype(numeric))
