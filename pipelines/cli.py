@@ -45,18 +45,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         print(f"interrupted ({stop})" if str(stop) else "interrupted", file=sys.stderr)
         return 143 if str(stop) == "SIGTERM" else 130
-    except OSError as err:
-        # A path the user gave that cannot be read or written: say which, without a trace.
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_ERROR
     except Exception as err:
-        if not _is_ours(err):
+        if _terminated:
+            # DuckDB turns an interrupt inside a query into its own "Query interrupted".
+            print("interrupted (SIGTERM)", file=sys.stderr)
+            return 143
+        if not isinstance(err, OSError) and not _is_ours(err):
             raise
+        # Ours, or a path the user gave that cannot be read or written: one line, no trace.
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
+
+
+_terminated = False
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    global _terminated
+    _terminated = True
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 

@@ -56,6 +56,7 @@ from pipelines.tracking import (
     RegistryRecord,
     check_tracking_reachable,
     log_bundle,
+    set_alias,
     write_registry_record,
 )
 from pipelines.training import (
@@ -241,6 +242,8 @@ def register_step(
     bundle_dir: Path,
     tracking_uri: str,
     input_example: dict[str, list[Any]] | None = None,
+    *,
+    move_alias: bool = True,
 ) -> RegistryRecord:
     """Log the bundle in ``bundle_dir`` to MLflow, register it and set the alias."""
     bundle_dir = bundles.resolve_bundle_dir(bundle_dir)
@@ -255,6 +258,7 @@ def register_step(
         alias=config.mlflow.alias,
         params=_run_params(config, described),
         input_example=example,
+        move_alias=move_alias,
     )
     write_registry_record(bundle_dir, record)
     return record
@@ -283,12 +287,18 @@ def run_job(
             staged = train_step(config, model)
         try:
             with step("register in MLflow"):
-                record = register_step(config, staged.directory, tracking_uri, staged.input_example)
+                record = register_step(
+                    config, staged.directory, tracking_uri, staged.input_example, move_alias=False
+                )
             with step("publish bundle"):
                 published = bundles.publish_bundle(staged.directory, staged.bundle.version)
         except BaseException:
             bundles.discard_staging(staged.directory)
             raise
+    # Last, once the bundle is in place: a run stopped before this leaves the alias on the
+    # last published model. (Stopped just before it: `latest` is new, the alias still old.)
+    with step(f"move @{record.alias}"):
+        set_alias(record)
     return JobSummary(
         report, views, staged.bundle, published, record, time.perf_counter() - started
     )

@@ -25,6 +25,7 @@ __all__ = [
     "default_tracking_uri",
     "log_bundle",
     "resolve_tracking_uri",
+    "set_alias",
     "write_registry_record",
 ]
 
@@ -87,8 +88,14 @@ def log_bundle(
     alias: str,
     params: dict[str, Any],
     input_example: dict[str, list[Any]],
+    move_alias: bool = True,
 ) -> RegistryRecord:
-    """Log ``bundle_dir`` as one MLflow run, register its model and set ``alias``."""
+    """Log ``bundle_dir`` as one MLflow run, register its model and set ``alias``.
+
+    With ``move_alias=False`` the alias is left where it is, for ``set_alias`` to move
+    once the bundle is published: a run stopped in between must not leave the alias on
+    a model that was never published.
+    """
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -99,9 +106,10 @@ def log_bundle(
         with mlflow.start_run(experiment_id=experiment_id, run_name=bundle.version) as run:
             version = _log_run(mlflow, bundle_dir, bundle, params, input_example, registered_model)
             client = mlflow.MlflowClient()
-            client.set_registered_model_alias(registered_model, alias, version)
             for key, value in _library_tags(bundle).items():
                 client.set_model_version_tag(registered_model, version, key, value)
+            if move_alias:
+                client.set_registered_model_alias(registered_model, alias, version)
     except MlflowException as err:
         message = f"MLflow at {target.uri} refused the run: {err.message}"
         raise TrackingError(message) from err
@@ -117,6 +125,23 @@ def log_bundle(
     return RegistryRecord(
         target.uri, experiment_id, run.info.run_id, registered_model, str(version), alias
     )
+
+
+def set_alias(record: RegistryRecord) -> None:
+    """Point ``record.alias`` at ``record.model_version`` (the last step of a run)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    uri = _target(record.tracking_uri).uri
+    try:
+        client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.set_registered_model_alias(
+            record.registered_model, record.alias, record.model_version
+        )
+    except MlflowException as err:
+        raise TrackingError(f"MLflow at {uri} refused to move @{record.alias}: {err}") from err
+    except OSError as err:
+        raise TrackingError(f"could not reach MLflow at {uri}: {err}") from err
 
 
 def write_registry_record(bundle_dir: Path, record: RegistryRecord) -> Path:

@@ -630,3 +630,36 @@ def test_next_run_recovers_the_lake_a_killed_run_changed(
     assert "a run killed before it could clean up" in result.stderr
     assert lake.read_bytes() == good
     assert not list((project / "data").glob(".before-run-*"))
+
+
+def test_a_run_stopped_before_publishing_leaves_the_alias(
+    sample_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alias moves last: a run stopped after registering, before publishing (here by an
+    interrupt injected into the publish step, in process), leaves it on the published model."""
+    from featurestore import resolve_source
+    from pipelines import job
+    from pipelines.config import PathsConfig, PipelineConfig, load_model_config
+
+    project = tmp_path / "project"
+    shutil.copytree(sample_project, project, symlinks=True)
+    before = snapshot(project)
+    config = PipelineConfig(
+        source="sample",
+        paths=PathsConfig(data_dir=str(project / "data"), models_dir=str(project / "models")),
+    )
+
+    def interrupted(*args: Any) -> Path:
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(job.bundles, "publish_bundle", interrupted)
+    uri = f"sqlite:///{project / 'mlflow.db'}"
+    with pytest.raises(KeyboardInterrupt):
+        job.run_job(
+            config, resolve_source("sample", None), load_model_config("ridge"), tracking_uri=uri
+        )
+
+    versions = registry(uri).search_model_versions(f"name = '{MODEL_NAME}'")
+    newest = max(int(v.version) for v in versions)
+    assert newest == int(before["alias_version"]) + 1  # registered, never aliased
+    assert snapshot(project) == before
