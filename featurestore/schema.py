@@ -57,4 +57,14 @@ CATEGORY_SPACES = (
 
 def normalise_category(value: str) -> str:
     """Return ``value`` normalised the way the feature store normalises categories."""
-    return value.strip(CATEGORY_SPACES).lower()
+    value = value.strip(CATEGORY_SPACES)
+    if value.isascii():
+        return value.lower()
+    # Character by character, each to one character, as DuckDB's lower() does: str.lower()
+    # turns "İ" into two characters and lowercases a final "Σ" by its context.
+    return "".join(_one_lower(char) for char in value)
+
+
+def _one_lower(char: str) -> str:
+    lowered = char.lower()
+    return lowered if len(lowered) == 1 else lowered[0]

@@ -44,6 +44,21 @@ def test_sql_and_python_trim_the_same_characters(tmp_path: Path, space: str) -> 
     assert in_sql[2] == ""
 
 
+def test_sql_and_python_lowercase_every_character_alike() -> None:
+    """Categories are lowercased by DuckDB in training and by Python in the service."""
+    chars = [chr(c) for c in range(0x21, 0x30000) if not 0xD800 <= c <= 0xDFFF]
+    con = duckdb.connect()
+    con.execute((REPO / "sql" / "store" / "macros.sql").read_text())
+    rows = con.execute(
+        "SELECT c, normalise_category(c) FROM unnest(?::VARCHAR[]) AS t(c)", [chars]
+    ).fetchall()
+
+    assert [c for c, lowered in rows if normalise_category(c) != lowered] == []
+    for word in ["İSTANBUL", "ΣΑΣ", "Ångström", "ÉCOLE-Nord"]:
+        in_sql = con.execute("SELECT normalise_category(?)", [word]).fetchone()
+        assert in_sql == (normalise_category(word),)
+
+
 def test_characters_that_are_not_spaces_are_kept() -> None:
     con = duckdb.connect()
     con.execute((REPO / "sql" / "store" / "macros.sql").read_text())
