@@ -170,16 +170,19 @@ def _route_handlers(
         "range is answered with a warning. The interval is the bundle's calibrated "
         f"{predictor.bundle.interval.level:.0%} interval."
     )
-    json_only = [require_json]
-
-    @post(
-        "/predict",
+    # The three pricing routes: JSON bodies only, decoded by msgspec, the same error answers.
+    pricing = functools.partial(
+        post,
         dto=MsgspecBody,
         return_dto=None,
-        guards=json_only,
+        guards=[require_json],
         status_code=200,
         responses=_BODY_ERRORS,
         tags=["predictions"],
+    )
+
+    @pricing(
+        "/predict",
         summary="Price one house",
         description=predict_description,
     )
@@ -189,28 +192,16 @@ def _route_handlers(
         item = priced.items[0]
         return Prediction(item.predicted_price, item.interval, predictor.model_ref, item.warnings)
 
-    @post(
+    @pricing(
         "/predict/batch",
-        dto=MsgspecBody,
-        return_dto=None,
-        guards=json_only,
-        status_code=200,
-        responses=_BODY_ERRORS,
-        tags=["predictions"],
         summary=f"Price up to {settings.max_batch:,} houses",
         description="One result per house, in the order sent. " + predict_description,
     )
     async def predict_batch(data: JSONBody[HouseBatch]) -> BatchPrediction:
         return await _price_many(data.houses, "$.houses")
 
-    @post(
+    @pricing(
         "/batch-predict",
-        dto=MsgspecBody,
-        return_dto=None,
-        guards=json_only,
-        status_code=200,
-        responses=_BODY_ERRORS,
-        tags=["predictions"],
         summary="Alias of /predict/batch taking a bare list of houses",
         description="The teaching project's body: a JSON array of houses.",
     )
