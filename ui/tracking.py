@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from pipelines.tracking import REGISTRY_FILE, RegistryRecord
 from ui.errors import UiError
 
 __all__ = [
@@ -30,18 +31,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-REGISTRY_FILE = "mlflow.json"
-
-
-class RegistryRecord(msgspec.Struct, frozen=True):
-    """``mlflow.json`` beside a bundle, as ``hpp register`` writes it."""
-
-    tracking_uri: str
-    run_id: str
-    registered_model: str
-    model_version: str
-    alias: str
 
 
 @dataclass(frozen=True)
