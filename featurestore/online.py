@@ -13,12 +13,14 @@ is left as it was:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from featurestore.store import connect
@@ -49,17 +51,12 @@ def market_snapshot(
     places: list[str | None] = [*locations, None]
     probes = [(f"{prefix}{index}", as_of, place) for index, place in enumerate(places)]
     selected = ", ".join(columns)
-    con = connect(db_path)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with _what_if(db_path) as con:
         con.executemany("INSERT INTO market_probes VALUES (?, ?, ?)", probes)
         rows = con.execute(
             f"SELECT house_id, {selected} FROM market_features WHERE starts_with(house_id, ?)",
             [prefix],
         ).fetchall()
-        con.execute("ROLLBACK")
-    finally:
-        con.close()
     by_index = {int(house_id.removeprefix(prefix)): list(values) for house_id, *values in rows}
     return MarketSnapshot(
         as_of=as_of,
@@ -77,15 +74,22 @@ def market_features_without(
     counts drop too), as if those sales had not been priced yet.
     """
     selected = ", ".join(columns)
-    con = connect(db_path)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with _what_if(db_path) as con:
         con.execute("INSERT INTO market_hidden SELECT * FROM unnest(?::VARCHAR[])", [list(hidden)])
         frame = pl.from_arrow(
             con.sql(f"SELECT house_id, {selected} FROM market_features").to_arrow_table()
         )
-        con.execute("ROLLBACK")
-    finally:
-        con.close()
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+@contextlib.contextmanager
+def _what_if(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection inside a transaction that is always rolled back: the file stays as it was."""
+    con = connect(db_path)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        yield con
+        con.execute("ROLLBACK")
+    finally:
+        con.close()  # an open transaction is discarded with the connection
