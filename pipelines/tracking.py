@@ -139,9 +139,17 @@ def set_alias(record: RegistryRecord) -> None:
             record.registered_model, record.alias, record.model_version
         )
     except MlflowException as err:
-        raise TrackingError(f"MLflow at {uri} refused to move @{record.alias}: {err}") from err
+        message = (
+            f"MLflow at {uri} refused to move @{record.alias}: {err}; the bundle is published, "
+            "so `hpp register` can set the alias once MLflow is back"
+        )
+        raise TrackingError(message) from err
     except OSError as err:
-        raise TrackingError(f"could not reach MLflow at {uri}: {err}") from err
+        message = (
+            f"could not reach MLflow at {uri} to move @{record.alias} ({err}); the bundle is "
+            "published, so `hpp register` can set the alias once MLflow is back"
+        )
+        raise TrackingError(message) from err
 
 
 def write_registry_record(bundle_dir: Path, record: RegistryRecord) -> Path:
